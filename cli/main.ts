@@ -1,0 +1,43 @@
+import { setLogLevel } from '../core/log.js';
+import { ShopstreamError } from '../core/errors.js';
+import { configFromEnv } from './config.js';
+import { stackCommand } from './stack-command.js';
+
+const USAGE = `usage: shopstream <command>
+
+  start [--roles api,relay,streams,sink]   run the pipeline (all roles in one process by default)
+  stack up|down|status                     the local real services (MariaDB, Kafka, registry, ClickHouse)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const config = configFromEnv();
+  setLogLevel(config.logLevel);
+  switch (command) {
+    case 'stack':
+      return stackCommand(config, rest);
+    case 'start': {
+      const { startCommand } = await import('./start-command.js');
+      return startCommand(config, rest);
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined && code !== -1) process.exit(code);
+  },
+  (error) => {
+    const code = error instanceof ShopstreamError ? ` [${error.code}]` : '';
+    process.stderr.write(`shopstream: ${error instanceof Error ? error.message : String(error)}${code}\n`);
+    process.exit(1);
+  },
+);

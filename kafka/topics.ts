@@ -1,0 +1,82 @@
+import type { Admin } from './client.js';
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  config: Record<string, string>;
+}
+
+/** Logical topics of the pipeline. Keys are stable; names get an optional prefix (tests use one). */
+export const TOPIC_KEYS = ['orders', 'users', 'products', 'ordersEnriched', 'orderChanges', 'deadLetter'] as const;
+export type TopicKey = (typeof TOPIC_KEYS)[number];
+export type TopicNames = Record<TopicKey, string>;
+
+const BASE_NAMES: TopicNames = {
+  orders: 'shop.orders.v1',
+  users: 'shop.users.v1',
+  products: 'shop.products.v1',
+  ordersEnriched: 'shop.orders-enriched.v1',
+  orderChanges: 'shop.order-changes.v1',
+  deadLetter: 'shop.dead-letter.v1',
+};
+
+export function topicNames(prefix = ''): TopicNames {
+  return Object.fromEntries(TOPIC_KEYS.map((key) => [key, `${prefix}${BASE_NAMES[key]}`])) as TopicNames;
+}
+
+/** The base (unprefixed) topic name of a key: the name schemas-avro/ uses for its folders. */
+export function baseTopicName(key: TopicKey): string {
+  return BASE_NAMES[key];
+}
+
+const WEEK_MS = String(7 * 24 * 3600 * 1000);
+
+export interface TopicLayout {
+  /** Partitions of every pipeline topic. Default 6. */
+  partitions: number;
+  /** Replication factor. Default 1 locally; 3 on the distributed stack. */
+  replicationFactor: number;
+}
+
+/**
+ * Explicit partitions and configs of every topic; nothing relies on broker auto-creation.
+ * Aggregate topics (key = aggregate id) keep a week for replays; table topics (users, products)
+ * are compacted, since only the latest state of each key matters to the tables built from them.
+ */
+export function topicSpecs(names: TopicNames, layout: TopicLayout = { partitions: 6, replicationFactor: 1 }): TopicSpec[] {
+  const minIsr = String(Math.min(2, layout.replicationFactor));
+  const base = { partitions: layout.partitions, replicationFactor: layout.replicationFactor };
+  const retained = { 'cleanup.policy': 'delete', 'retention.ms': WEEK_MS, 'min.insync.replicas': minIsr };
+  const compacted = { 'cleanup.policy': 'compact', 'min.insync.replicas': minIsr, 'min.compaction.lag.ms': '60000' };
+  return [
+    { name: names.orders, ...base, config: retained },
+    { name: names.users, ...base, config: compacted },
+    { name: names.products, ...base, config: compacted },
+    { name: names.ordersEnriched, ...base, config: retained },
+    { name: names.orderChanges, ...base, config: retained },
+    { name: names.deadLetter, ...base, partitions: 1, config: retained },
+  ];
+}
+
+/** Creates the topics that do not exist yet. Idempotent; existing topics are left as they are. */
+export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((spec) => !existing.has(spec.name));
+  if (missing.length === 0) return [];
+  try {
+    await admin.createTopics({
+      topics: missing.map((spec) => ({
+        topic: spec.name,
+        numPartitions: spec.partitions,
+        replicationFactor: spec.replicationFactor,
+        configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  } catch (error) {
+    // Another process may have created them in between; anything else is a real failure.
+    const now = new Set(await admin.listTopics());
+    if (!missing.every((spec) => now.has(spec.name))) throw error;
+  }
+  return missing.map((spec) => spec.name);
+}
