@@ -1,0 +1,69 @@
+import { ConflictError } from '../core/errors.js';
+
+export const ORDER_STATUSES = ['PENDING', 'PAID', 'SHIPPED', 'COMPLETED', 'CANCELLED', 'REFUNDED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** The status machine (SPEC §3). Every other transition is a conflict. */
+const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
+  PENDING: ['PAID', 'CANCELLED'],
+  PAID: ['SHIPPED', 'CANCELLED', 'REFUNDED'],
+  SHIPPED: ['COMPLETED', 'REFUNDED'],
+  COMPLETED: ['REFUNDED'],
+  CANCELLED: [],
+  REFUNDED: [],
+};
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(from: OrderStatus, to: OrderStatus): void {
+  if (!canTransition(from, to)) {
+    throw new ConflictError('INVALID_TRANSITION', `an order cannot go from ${from} to ${to}`);
+  }
+}
+
+/** A counted order contributes to sales (SPEC §6): not deleted and not cancelled or refunded. */
+export function isCounted(state: { status: OrderStatus; isDeleted: boolean }): boolean {
+  return !state.isDeleted && state.status !== 'CANCELLED' && state.status !== 'REFUNDED';
+}
+
+export interface OrderLine {
+  lineNo: number;
+  productId: string;
+  quantity: number;
+  /** Catalog price when the order was placed. */
+  unitPrice: string;
+  lineTotal: string;
+}
+
+export interface Order {
+  id: string;
+  userId: string;
+  status: OrderStatus;
+  totalAmount: string;
+  currency: string;
+  version: number;
+  /** Microseconds since the epoch, UTC. */
+  createdAt: number;
+  updatedAt: number;
+  items: OrderLine[];
+}
+
+export interface Product {
+  id: string;
+  sku: string;
+  name: string;
+  category: string;
+  price: string;
+  currency: string;
+  version: number;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  version: number;
+  createdAt: number;
+}
