@@ -3,7 +3,8 @@ import sql, { bulk, join, type Sql } from 'sql-template-tag';
 import type { DomainEvent } from '../orders/events.js';
 import type { Order, OrderStatus, Product, User } from '../orders/model.js';
 import type { OrderStore, OrderUnitOfWork } from '../orders/ports.js';
-import { inTransaction, microsToIso, mysqlTimeToMicros } from './pool.js';
+import { microsToSqlTime, sqlTimeToMicros } from '../core/time.js';
+import { inTransaction } from './pool.js';
 
 type Queryable = Pool | PoolConnection;
 
@@ -15,11 +16,6 @@ async function rows<T>(db: Queryable, query: Sql): Promise<T[]> {
 async function exec(db: Queryable, query: Sql): Promise<ResultSetHeader> {
   const [result] = await db.query<ResultSetHeader>(query.sql, query.values);
   return result;
-}
-
-/** Microseconds → the DATETIME(6) literal MySQL and MariaDB both accept ("2026-11-24 19:55:18.123456"). */
-export function toMysqlTime(micros: number): string {
-  return microsToIso(micros).replace('T', ' ').replace('Z', '');
 }
 
 interface OrderRow {
@@ -68,8 +64,8 @@ function toOrder(row: OrderRow, items: ItemRow[]): Order {
     totalAmount: row.total_amount,
     currency: row.currency,
     version: Number(row.version),
-    createdAt: mysqlTimeToMicros(row.created_at),
-    updatedAt: mysqlTimeToMicros(row.updated_at),
+    createdAt: sqlTimeToMicros(row.created_at),
+    updatedAt: sqlTimeToMicros(row.updated_at),
     items: items.map((item) => ({
       lineNo: Number(item.line_no),
       productId: item.product_id,
@@ -87,7 +83,7 @@ function unitOfWork(connection: PoolConnection): OrderUnitOfWork {
         connection,
         sql`SELECT id, email, name, version, created_at FROM users WHERE id = ${id}`,
       );
-      return row && { id: row.id, email: row.email, name: row.name, version: Number(row.version), createdAt: mysqlTimeToMicros(row.created_at) };
+      return row && { id: row.id, email: row.email, name: row.name, version: Number(row.version), createdAt: sqlTimeToMicros(row.created_at) };
     },
     async findProducts(ids) {
       if (ids.length === 0) return [];
@@ -106,12 +102,12 @@ function unitOfWork(connection: PoolConnection): OrderUnitOfWork {
       return result.affectedRows === 1;
     },
     async insertOrder(order: Order) {
-      const created = toMysqlTime(order.createdAt);
+      const created = microsToSqlTime(order.createdAt);
       await exec(
         connection,
         sql`INSERT INTO orders (id, user_id, status, total_amount, currency, version, created_at, updated_at)
             VALUES (${order.id}, ${order.userId}, ${order.status}, ${order.totalAmount}, ${order.currency}, ${order.version},
-                    ${created}, ${toMysqlTime(order.updatedAt)})`,
+                    ${created}, ${microsToSqlTime(order.updatedAt)})`,
       );
       await exec(
         connection,
@@ -123,7 +119,7 @@ function unitOfWork(connection: PoolConnection): OrderUnitOfWork {
       await exec(
         connection,
         sql`INSERT INTO users (id, email, name, version, created_at, updated_at)
-            VALUES (${user.id}, ${user.email}, ${user.name}, ${user.version}, ${toMysqlTime(user.createdAt)}, ${toMysqlTime(user.createdAt)})`,
+            VALUES (${user.id}, ${user.email}, ${user.name}, ${user.version}, ${microsToSqlTime(user.createdAt)}, ${microsToSqlTime(user.createdAt)})`,
       );
     },
     async upsertProduct(product, onHand) {

@@ -55,18 +55,3 @@ export function databaseOf(url: string): string {
   if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`MySQL URL must name a database of letters, digits and _ (got "${name}")`);
   return name;
 }
-
-/** "2026-11-24 19:55:18.123456" (UTC) → microseconds since the epoch. */
-export function mysqlTimeToMicros(value: string): number {
-  const [date, time = '00:00:00'] = value.split(' ');
-  const [clock, fraction = ''] = time.split('.');
-  const millis = Date.parse(`${date}T${clock}Z`);
-  return millis * 1000 + Number(fraction.padEnd(6, '0').slice(0, 6));
-}
-
-/** Microseconds since the epoch → "2026-11-24T19:55:18.123456Z". */
-export function microsToIso(micros: number): string {
-  const millis = Math.floor(micros / 1000);
-  const iso = new Date(millis).toISOString();
-  return `${iso.slice(0, 19)}.${String(micros % 1_000_000).padStart(6, '0')}Z`;
-}

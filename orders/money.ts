@@ -4,7 +4,7 @@ import { ValidationError } from '../core/errors.js';
  * Money is a decimal string with at most two places ("12.30"), computed exactly as integer
  * cents in bigint. Never a float.
  */
-const MONEY = /^-?(0|[1-9]\d{0,9})(\.\d{1,2})?$/;
+const MONEY = /^-?(0|[1-9]\d{0,17})(\.\d{1,2})?$/;
 
 export function toCents(amount: string, field = 'amount'): bigint {
   if (!MONEY.test(amount)) {

@@ -1,0 +1,53 @@
+import type { ErrorRequestHandler } from 'express';
+import { ZodError } from 'zod';
+import { ConflictError, DependencyError, NotFoundError, ShopstreamError, ValidationError, type FieldIssue } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+
+/** RFC 9457 problem details, with shopstream's stable `code` and, for bad input, the fields. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  fields?: FieldIssue[];
+}
+
+export function fromZod(error: ZodError, where: 'body' | 'query' | 'params'): ValidationError {
+  const fields = error.issues.map((issue) => {
+    const path = issue.path.map(String);
+    const field = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => `/${[...path, key].join('/')}`).join(', ') : `/${path.join('/')}`;
+    return { field: where === 'body' ? field : `${where}:${field}`, message: issue.message };
+  });
+  return new ValidationError(`the request ${where} is invalid`, fields);
+}
+
+function toProblem(error: unknown): Problem {
+  const problem = (status: number, title: string, code: string, detail: string, fields?: FieldIssue[]): Problem => ({
+    type: `https://shopstream.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
+    title,
+    status,
+    detail,
+    code,
+    ...(fields ? { fields } : {}),
+  });
+  if (error instanceof ValidationError) return problem(400, 'Invalid request', error.code, error.message, error.fields);
+  if (error instanceof NotFoundError) return problem(404, 'Not found', error.code, error.message);
+  if (error instanceof ConflictError) return problem(409, 'Conflict', error.code, error.message);
+  if (error instanceof DependencyError) return problem(503, 'Service unavailable', error.code, error.message);
+  const http = error as { type?: string; status?: number };
+  if (http.type === 'entity.too.large') return problem(413, 'Payload too large', 'PAYLOAD_TOO_LARGE', 'the request body exceeds the size limit');
+  if (http.type === 'entity.parse.failed') return problem(400, 'Malformed JSON', 'MALFORMED_JSON', 'the request body is not valid JSON');
+  if (http.type === 'encoding.unsupported' || http.status === 415) return problem(415, 'Unsupported media type', 'UNSUPPORTED_MEDIA_TYPE', 'send application/json');
+  if (error instanceof ShopstreamError) return problem(500, 'Internal error', error.code, error.message);
+  return problem(500, 'Internal error', 'INTERNAL', 'an unexpected error occurred');
+}
+
+/** The one place where errors become HTTP responses. */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) logger.error('request failed', { method: req.method, path: req.path, error });
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify({ ...problem, instance: req.originalUrl }));
+  };
+}

@@ -1,0 +1,9 @@
+import type { z } from 'zod';
+import { fromZod } from './problem.js';
+
+/** Parses a part of the request with its schema; a typed ValidationError otherwise. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params'): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw fromZod(result.error, where);
+  return result.data;
+}

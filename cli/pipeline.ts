@@ -1,0 +1,166 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Pool } from 'mysql2/promise';
+import { createApp } from '../api/app.js';
+import type { ReadinessCheck } from '../api/ports.js';
+import { ClickHouseAnalytics } from '../clickhouse/analytics.js';
+import { createClickHouse, type ClickHouseOptions } from '../clickhouse/client.js';
+import { migrateClickHouse } from '../clickhouse/migrate.js';
+import { ClickHouseAnalyticsWriter } from '../clickhouse/writer.js';
+import { createLogger } from '../core/log.js';
+import { createKafka, type KafkaOptions } from '../kafka/client.js';
+import { KafkaOutboxPublisher } from '../kafka/outbox-publisher.js';
+import { baseTopicName, ensureTopics, TOPIC_KEYS, topicNames, topicSpecs, type TopicNames } from '../kafka/topics.js';
+import { PrometheusMetrics } from '../metrics/prometheus.js';
+import { migrateMysql } from '../mysql/migrate.js';
+import { mysqlOrderStore } from '../mysql/order-store.js';
+import { mysqlOutboxStore } from '../mysql/outbox-store.js';
+import { createMysqlPool, type MysqlOptions } from '../mysql/pool.js';
+import { seedDemoData } from '../orders/demo-seed.js';
+import type { OrderServiceDeps } from '../orders/service.js';
+import { AvroRegistry } from '../registry/avro-registry.js';
+import { OutboxRelay } from '../relay/relay.js';
+import { ClickHouseSink } from '../sink/clickhouse-sink.js';
+import { KafkaStreams } from '../streams/kafka-streams.js';
+import { buildShopstreamTopology, registrySerdes } from '../streams/shopstream/topology.js';
+
+export const ROLES = ['api', 'relay', 'streams', 'sink'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface PipelineConfig {
+  roles: readonly Role[];
+  mysql: MysqlOptions;
+  kafka: KafkaOptions;
+  registryUrl: string;
+  clickhouse: ClickHouseOptions;
+  /** Prefix of every topic name (tests use a unique one). */
+  topicPrefix: string;
+  /** Prefix of consumer group ids. Default 'shopstream'. */
+  groupPrefix: string;
+  /** HTTP port (0 picks a free one); undefined serves no HTTP. */
+  httpPort: number | undefined;
+  httpHost: string;
+  /** Load the demo catalog and users when the database has no users. */
+  seedDemo: boolean;
+}
+
+export interface Pipeline {
+  readonly roles: readonly Role[];
+  readonly topics: TopicNames;
+  /** Base URL of the HTTP server, when one runs. */
+  readonly url: string | undefined;
+  readonly pool: Pool | undefined;
+  readonly clickhouse: ClickHouseClient | undefined;
+  readonly relay: OutboxRelay | undefined;
+  readonly metrics: PrometheusMetrics;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires adapters to ports and starts the requested roles in this process. Roles that touch the
+ * embedded ClickHouse (sink, and the analytics API) must share a process; with a ClickHouse
+ * server they can run apart. `stop` shuts down in reverse order and lets in-flight work finish.
+ */
+export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
+  const logger = createLogger('pipeline');
+  const has = (role: Role) => config.roles.includes(role);
+  const metrics = new PrometheusMetrics();
+  const topics = topicNames(config.topicPrefix);
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch((error) => logger.warn('stop step failed', { error }));
+  };
+
+  try {
+    const kafka = createKafka(config.kafka);
+    const prefixed = new Map(TOPIC_KEYS.map((key) => [baseTopicName(key), topics[key]]));
+    const registry = new AvroRegistry({ url: config.registryUrl, topicFor: (base) => prefixed.get(base) ?? `${config.topicPrefix}${base}` });
+    if (has('relay') || has('streams')) await registry.registerAll();
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topicSpecs(topics)).finally(() => admin.disconnect());
+
+    let pool: Pool | undefined;
+    if (has('api') || has('relay')) {
+      const created = createMysqlPool(config.mysql);
+      pool = created;
+      stops.push(() => created.end());
+      await migrateMysql(created);
+    }
+
+    let clickhouse: ClickHouseClient | undefined;
+    if (has('sink') || has('api')) {
+      const client = createClickHouse(config.clickhouse);
+      clickhouse = client;
+      stops.push(() => client.close());
+      await migrateClickHouse(client, config.clickhouse.database);
+    }
+
+    let relay: OutboxRelay | undefined;
+    if (has('relay')) {
+      const publisher = new KafkaOutboxPublisher(kafka, registry, { topics, lingerMs: 2, producerConfig: {} });
+      const started = new OutboxRelay(mysqlOutboxStore(pool!), publisher, { metrics });
+      relay = started;
+      stops.push(() => publisher.close());
+      stops.push(() => started.stop());
+      started.start();
+    }
+
+    const orders: OrderServiceDeps | undefined = has('api') ? { store: mysqlOrderStore(pool!), signal: relay } : undefined;
+    if (orders && config.seedDemo) {
+      const [[row]] = (await pool!.query('SELECT COUNT(*) AS n FROM users')) as unknown as [[{ n: number }]];
+      if (Number(row?.n) === 0) {
+        const seeded = await seedDemoData(orders);
+        logger.info('loaded demo data', { users: seeded.users.length, products: seeded.products.length });
+      }
+    }
+
+    if (has('streams')) {
+      const topology = buildShopstreamTopology(topics, registrySerdes(registry));
+      const streams = new KafkaStreams(topology, kafka, {
+        applicationId: `${config.groupPrefix}-streams`,
+        deadLetterTopic: topics.deadLetter,
+        metrics,
+      });
+      stops.push(() => streams.close());
+      await streams.start();
+    }
+
+    if (has('sink')) {
+      const writer = new ClickHouseAnalyticsWriter(clickhouse!, config.clickhouse.database);
+      const sink = new ClickHouseSink(kafka, registry, writer, topics, { groupId: `${config.groupPrefix}-sink`, metrics });
+      stops.push(() => sink.close());
+      await sink.start();
+    }
+
+    let url: string | undefined;
+    if (config.httpPort !== undefined) {
+      const readiness: ReadinessCheck[] = [];
+      if (pool) readiness.push(async () => ({ name: 'mysql', ok: (await pool!.query('SELECT 1').then(() => true, () => false)) }));
+      if (clickhouse) readiness.push(async () => ({ name: 'clickhouse', ok: (await clickhouse!.ping()).success }));
+      const app = createApp(
+        {
+          orders,
+          analytics: clickhouse && has('api') ? new ClickHouseAnalytics(clickhouse, config.clickhouse.database) : undefined,
+          readiness,
+          metricsEndpoint: metrics,
+        },
+        { metrics },
+      );
+      const server: Server = createServer(app);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.httpPort, config.httpHost, () => resolve());
+      });
+      stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const { port } = server.address() as AddressInfo;
+      url = `http://${config.httpHost === '0.0.0.0' ? 'localhost' : config.httpHost}:${port}`;
+    }
+
+    return { roles: config.roles, topics, url, pool, clickhouse, relay, metrics, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

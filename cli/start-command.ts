@@ -1,0 +1,45 @@
+import { ConfigError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
+import type { EntryConfig } from './config.js';
+import { ROLES, startPipeline, type Role } from './pipeline.js';
+
+/** `shopstream start [--roles api,relay,streams,sink] [--seed-demo]`: runs until SIGINT/SIGTERM. */
+export async function startCommand(config: EntryConfig, args: string[]): Promise<number> {
+  const logger = createLogger('start');
+  const rolesArg = valueOf(args, '--roles');
+  const roles = (rolesArg ? rolesArg.split(',').map((r) => r.trim()) : [...ROLES]) as Role[];
+  const unknown = roles.filter((role) => !ROLES.includes(role));
+  if (unknown.length > 0) throw new ConfigError(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
+  const pipeline = await startPipeline({
+    roles,
+    mysql: config.mysql,
+    kafka: config.kafka,
+    registryUrl: config.registryUrl,
+    clickhouse: config.clickhouse,
+    topicPrefix: config.topicPrefix,
+    groupPrefix: 'shopstream',
+    httpPort: roles.includes('api') || roles.includes('sink') ? config.httpPort : undefined,
+    httpHost: config.httpHost,
+    seedDemo: args.includes('--seed-demo'),
+  });
+  logger.info(`shopstream is running (roles: ${roles.join(', ')})${pipeline.url ? ` at ${pipeline.url}` : ''}`);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info(`${signal}: stopping`);
+      pipeline.stop().then(resolve, resolve);
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+  return 0;
+}
+
+function valueOf(args: string[], flag: string): string | undefined {
+  const index = args.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
+  if (index < 0) return undefined;
+  const arg = args[index]!;
+  return arg.includes('=') ? arg.slice(flag.length + 1) : args[index + 1];
+}
