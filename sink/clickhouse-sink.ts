@@ -67,7 +67,6 @@ export class ClickHouseSink {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.topics.ordersEnriched, this.topics.orderChanges] });
     await this.consumer.run({
-      eachBatchAutoResolve: false,
       eachBatch: async ({ batch }) => {
         if (batch.messages.length === 0) return;
         const first = batch.messages[0]!.offset;

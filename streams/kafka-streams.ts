@@ -73,7 +73,6 @@ export class KafkaStreams {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topology.sourceTopics() });
     await this.consumer.run({
-      eachBatchAutoResolve: false,
       eachBatch: async ({ batch }) => {
         if (this.failure) return;
         try {
