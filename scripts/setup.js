@@ -1,0 +1,121 @@
+// Plain-Node setup shared by `npm start`, `npm test` and `npm run bench`: no dependencies, so it
+// runs on a fresh clone. Installs what is missing (Debian build libraries for the Kafka client,
+// a JDK and Maven for the broker and registry, then node_modules) and says what it is doing.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/** Debian packages and why they are needed. */
+const DEBIAN_PACKAGES = {
+  'libssl-dev': 'Kafka client (librdkafka) build',
+  'zlib1g-dev': 'Kafka client (librdkafka) build',
+  'libzstd-dev': 'Kafka client (librdkafka) build',
+  'liblz4-dev': 'Kafka client (librdkafka) build',
+  'libsasl2-dev': 'Kafka client (librdkafka) build',
+  'libcurl4-openssl-dev': 'Kafka client (librdkafka) build',
+  'g++': 'native module build',
+  make: 'native module build',
+  python3: 'native module build (node-gyp)',
+  maven: 'resolving Kafka and the Schema Registry from Maven Central',
+};
+
+export function say(line) {
+  process.stdout.write(`[shopstream] ${line}\n`);
+}
+
+function missingDebianPackages() {
+  const wanted = Object.keys(DEBIAN_PACKAGES);
+  const result = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...wanted], { encoding: 'utf8' });
+  const installed = new Set(
+    result.stdout
+      .split('\n')
+      .filter((line) => line.endsWith('install ok installed'))
+      .map((line) => line.split(' ')[0]),
+  );
+  const missing = wanted.filter((name) => !installed.has(name));
+  if (!hasJava17()) missing.push('openjdk-17-jre-headless');
+  return missing;
+}
+
+function hasJava17() {
+  const out = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const version = /version "(\d+)(?:\.(\d+))?/.exec(`${out.stderr ?? ''}${out.stdout ?? ''}`);
+  if (!version) return false;
+  const major = version[1] === '1' ? Number(version[2]) : Number(version[1]);
+  return major >= 17;
+}
+
+function ensureDebianPackages() {
+  if (!existsSync('/usr/bin/dpkg-query')) {
+    say('not a Debian-based system: make sure the packages in scripts/setup.js (DEBIAN_PACKAGES) are installed');
+    return;
+  }
+  const missing = missingDebianPackages();
+  if (missing.length === 0) return;
+  const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) {
+    say(`missing Debian packages: ${missing.join(', ')}`);
+    say(`install them with: sudo sh -c '${command}'`);
+    process.exit(1);
+  }
+  say(`installing Debian packages: ${missing.join(', ')}`);
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+function dependenciesCurrent() {
+  const installedLock = join(ROOT, 'node_modules', '.package-lock.json');
+  const lock = join(ROOT, 'package-lock.json');
+  if (!existsSync(installedLock)) return false;
+  if (existsSync(lock) && statSync(lock).mtimeMs > statSync(installedLock).mtimeMs) return false;
+  const native = join(ROOT, 'node_modules', '@confluentinc', 'kafka-javascript', 'build', 'Release', 'confluent-kafka-javascript.node');
+  const engine = join(ROOT, 'node_modules', '@chdb', 'lib-linux-x64-gnu');
+  return existsSync(native) && (process.arch !== 'x64' || existsSync(engine));
+}
+
+function ensureNodeModules() {
+  if (dependenciesCurrent()) return;
+  say('installing npm dependencies (the Kafka client builds from source: a few minutes the first time)');
+  const env = { ...process.env, CKJS_LINKING: 'dynamic' };
+  // Node headers for native builds come from the local Node installation, not from the internet.
+  if (!env.npm_config_nodedir && existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
+  const command = existsSync(join(ROOT, 'package-lock.json')) ? 'ci' : 'install';
+  run('npm', [command, '--no-audit', '--no-fund'], { env });
+}
+
+function checkNode() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 20) {
+    say(`Node.js 20 or newer is required (this is ${process.versions.node})`);
+    process.exit(1);
+  }
+}
+
+export function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    say(`${command} ${args.join(' ')} failed with exit code ${result.status}`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+/** The `shopstream` CLI of this checkout. */
+export function shopstream(args, options = {}) {
+  run(process.execPath, [join(ROOT, 'bin', 'shopstream.js'), ...args], options);
+}
+
+export function setup() {
+  checkNode();
+  ensureDebianPackages();
+  ensureNodeModules();
+  say('starting the local stack (MariaDB, Kafka, Schema Registry, ClickHouse)');
+  shopstream(['stack', 'up']);
+}
+
+export function packageVersion() {
+  return JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+}
