@@ -2,7 +2,8 @@ import { isCounted, type OrderStatus } from './model.js';
 
 /**
  * Derived records of the analytics pipeline (schemas-avro/shop.orders-enriched.v1 and
- * shop.order-changes.v1). Money is a decimal string, times epoch microseconds.
+ * shop.order-changes.v1). Money is a decimal string, times epoch microseconds. OrderState is the
+ * streams' internal state; the records are the load contract, named like the ClickHouse columns.
  */
 export interface OrderState {
   orderId: string;
@@ -22,55 +23,57 @@ export interface OrderState {
   committedAt: number;
 }
 
+/** The Avro record OrderEnriched; field names are the ClickHouse `orders` columns. */
 export interface OrderEnriched {
-  orderId: string;
+  order_id: string;
   version: number;
-  isDeleted: boolean;
-  userId: string;
-  userName: string;
+  is_deleted: boolean;
+  user_id: string;
+  user_name: string;
   status: string;
   currency: string;
-  totalAmount: string;
-  itemCount: number;
-  paymentMethod: string;
-  paymentStatus: string;
-  createdAt: number;
-  updatedAt: number;
-  committedAt: number;
+  total_amount: string;
+  item_count: number;
+  payment_method: string;
+  payment_status: string;
+  created_at: number;
+  updated_at: number;
+  committed_at: number;
 }
 
+/** The Avro record OrderChange; field names are the ClickHouse `order_changes` columns. */
 export interface OrderChange {
-  orderId: string;
+  order_id: string;
   version: number;
   sign: -1 | 1;
   counted: boolean;
-  isDeleted: boolean;
-  userId: string;
+  is_deleted: boolean;
+  user_id: string;
   status: string;
   currency: string;
-  totalAmount: string;
-  paymentMethod: string;
-  createdAt: number;
-  items: { productId: string; quantity: number; lineTotal: string }[];
-  committedAt: number;
+  total_amount: string;
+  payment_method: string;
+  created_at: number;
+  items: { product_id: string; quantity: number; line_total: string }[];
+  committed_at: number;
 }
 
 export function toEnriched(state: OrderState): OrderEnriched {
   return {
-    orderId: state.orderId,
+    order_id: state.orderId,
     version: state.version,
-    isDeleted: state.isDeleted,
-    userId: state.userId,
-    userName: state.userName,
+    is_deleted: state.isDeleted,
+    user_id: state.userId,
+    user_name: state.userName,
     status: state.status,
     currency: state.currency,
-    totalAmount: state.totalAmount,
-    itemCount: state.items.reduce((sum, item) => sum + item.quantity, 0),
-    paymentMethod: state.paymentMethod,
-    paymentStatus: state.paymentStatus,
-    createdAt: state.createdAt,
-    updatedAt: state.updatedAt,
-    committedAt: state.committedAt,
+    total_amount: state.totalAmount,
+    item_count: state.items.reduce((sum, item) => sum + item.quantity, 0),
+    payment_method: state.paymentMethod,
+    payment_status: state.paymentStatus,
+    created_at: state.createdAt,
+    updated_at: state.updatedAt,
+    committed_at: state.committedAt,
   };
 }
 
@@ -82,19 +85,19 @@ export function toEnriched(state: OrderState): OrderEnriched {
  */
 export function signedChanges(previous: OrderState | undefined, next: OrderState): OrderChange[] {
   const row = (state: OrderState, sign: -1 | 1): OrderChange => ({
-    orderId: state.orderId,
+    order_id: state.orderId,
     version: next.version,
     sign,
     counted: isCounted(state),
-    isDeleted: state.isDeleted,
-    userId: state.userId,
+    is_deleted: state.isDeleted,
+    user_id: state.userId,
     status: state.status,
     currency: state.currency,
-    totalAmount: state.totalAmount,
-    paymentMethod: state.paymentMethod,
-    createdAt: state.createdAt,
-    items: state.items,
-    committedAt: next.committedAt,
+    total_amount: state.totalAmount,
+    payment_method: state.paymentMethod,
+    created_at: state.createdAt,
+    items: state.items.map((item) => ({ product_id: item.productId, quantity: item.quantity, line_total: item.lineTotal })),
+    committed_at: next.committedAt,
   });
   return previous ? [row(previous, -1), row(next, 1)] : [row(next, 1)];
 }

@@ -99,6 +99,6 @@ export class ClickHouseSink {
     }
     const now = Date.now() * 1000;
     this.insertLatency.observe((performance.now() - started) / 1000);
-    for (const record of records) this.endToEnd.observe(Math.max(0, now - Number(record.committedAt)) / 1e6);
+    for (const record of records) this.endToEnd.observe(Math.max(0, now - Number(record.committed_at)) / 1e6);
   }
 }

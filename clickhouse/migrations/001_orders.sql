@@ -42,9 +42,7 @@ CREATE TABLE IF NOT EXISTS ${db}.order_changes (
   currency LowCardinality(String),
   payment_method LowCardinality(String),
   created_at DateTime64(6, 'UTC'),
-  item_product_ids Array(UUID),
-  item_quantities Array(UInt32),
-  item_line_totals Array(Decimal(12, 2)),
+  items Array(Tuple(product_id UUID, quantity UInt32, line_total Decimal(12, 2))),
   committed_at DateTime64(6, 'UTC'),
   ingested_at DateTime64(6, 'UTC') DEFAULT now64(6)
 ) ENGINE = MergeTree

@@ -47,7 +47,7 @@ describe('order-versioning processor', () => {
 
     const [enriched] = d.readOutput<string, OrderEnriched>(topics.ordersEnriched);
     expect(enriched!.key).toBe('o-1');
-    expect(enriched!.value).toMatchObject({ orderId: 'o-1', version: 1, isDeleted: false, status: 'PENDING', totalAmount: '25.00', itemCount: 2, committedAt: 1764000000123456 });
+    expect(enriched!.value).toMatchObject({ order_id: 'o-1', version: 1, is_deleted: false, status: 'PENDING', total_amount: '25.00', item_count: 2, committed_at: 1764000000123456 });
 
     const changes = d.readOutput<string, OrderChange>(topics.orderChanges);
     expect(changes.map((c) => [c.value.sign, c.value.counted, c.value.version])).toEqual([[1, true, 1]]);
@@ -68,7 +68,7 @@ describe('order-versioning processor', () => {
     d.pipeInput(topics.orders, 'o-1', orderCreated('o-1', '10.00'));
     d.pipeInput(topics.orders, 'o-2', orderCreated('o-2', '20.00'));
     const changes = d.readOutput<string, OrderChange>(topics.orderChanges);
-    expect(changes.map((c) => [c.key, c.value.totalAmount])).toEqual([
+    expect(changes.map((c) => [c.key, c.value.total_amount])).toEqual([
       ['o-1', '10.00'],
       ['o-2', '20.00'],
     ]);
