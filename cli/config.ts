@@ -4,11 +4,38 @@ import type { LogLevel } from '../core/log.js';
 import { resolveStackOptions, type StackOptions } from '../stack/options.js';
 import type { ClickHouseOptions } from '../clickhouse/client.js';
 import type { KafkaOptions } from '../kafka/client.js';
+import { DEFAULT_TOPIC_LAYOUT, type TopicLayout } from '../kafka/topics.js';
 import type { MysqlOptions } from '../mysql/pool.js';
 
 /**
- * The only place that reads environment variables (README, "Configuration"). Each component
- * gets its own typed options; their defaults live with the component and are applied there.
+ * Every environment variable shopstream reads, with its default: the README's configuration
+ * table and the docker-compose check are held to this list.
+ */
+export const ENV_VARS = {
+  PORT: 'HTTP port of the API, dashboard, /metrics and health endpoints (3000)',
+  HOST: 'HTTP bind address (0.0.0.0)',
+  MYSQL_URL: 'application database (mysql://shopstream:shopstream@127.0.0.1:3306/shopstream)',
+  MYSQL_ADMIN_URL: '`stack up` only: account that creates the database and user (mysql://root@127.0.0.1:3306)',
+  MYSQL_POOL_SIZE: 'connections per process (20)',
+  KAFKA_BROKERS: 'comma-separated bootstrap brokers (127.0.0.1:9092)',
+  KAFKA_CLIENT_ID: 'client id reported to Kafka (shopstream)',
+  KAFKA_CONTROLLER_PORT: '`stack up` only: KRaft controller port of the local broker (9093)',
+  KAFKA_TOPIC_PARTITIONS: 'partitions of each pipeline topic when the project creates it (6)',
+  KAFKA_REPLICATION_FACTOR: 'replication factor of the topics the project creates (1; 3 on the distributed stack)',
+  SCHEMA_REGISTRY_URL: 'Confluent-compatible registry API (http://127.0.0.1:8081/apis/ccompat/v7)',
+  CLICKHOUSE_URL: 'ClickHouse server (http://user:password@host:8123); unset: the embedded engine',
+  CLICKHOUSE_PATH: 'data folder of the embedded engine (.stack/clickhouse)',
+  CLICKHOUSE_DATABASE: 'analytics database (analytics)',
+  SHOPSTREAM_TOPIC_PREFIX: 'prefix of every topic name (none)',
+  SHOPSTREAM_STACK_DIR: 'data, logs and pid files of the local stack (.stack)',
+  SHOPSTREAM_STACK_TIMEOUT_MS: 'how long `stack up` waits for each service (120000)',
+  SHOPSTREAM_REGISTRY_VERSION: 'Apicurio Registry version for `stack up` (3.3.3 on Java 21+, else 3.0.9)',
+  LOG_LEVEL: 'debug, info, warn, error or silent (info)',
+} as const;
+
+/**
+ * The only place that reads environment variables. Each component gets its own typed options;
+ * their defaults live with the component and are applied there.
  */
 export interface EntryConfig {
   stack: StackOptions;
@@ -17,6 +44,7 @@ export interface EntryConfig {
   registryUrl: string;
   clickhouse: ClickHouseOptions;
   topicPrefix: string;
+  topicLayout: TopicLayout;
   httpPort: number;
   httpHost: string;
   logLevel: LogLevel;
@@ -47,13 +75,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EntryConfig
       database: env.CLICKHOUSE_DATABASE ?? 'analytics',
     },
     topicPrefix: env.SHOPSTREAM_TOPIC_PREFIX ?? '',
+    topicLayout: {
+      partitions: int(env, 'KAFKA_TOPIC_PARTITIONS') ?? DEFAULT_TOPIC_LAYOUT.partitions,
+      replicationFactor: int(env, 'KAFKA_REPLICATION_FACTOR') ?? DEFAULT_TOPIC_LAYOUT.replicationFactor,
+    },
     httpPort: int(env, 'PORT') ?? 3000,
     httpHost: env.HOST ?? '0.0.0.0',
     logLevel: (env.LOG_LEVEL as LogLevel | undefined) ?? 'info',
   };
 }
 
-function int(env: NodeJS.ProcessEnv, name: string): number | undefined {
+function int(env: NodeJS.ProcessEnv, name: keyof typeof ENV_VARS): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);

@@ -11,7 +11,7 @@ import { ClickHouseAnalyticsWriter } from '../clickhouse/writer.js';
 import { createLogger } from '../core/log.js';
 import { createKafka, type KafkaOptions } from '../kafka/client.js';
 import { KafkaOutboxPublisher } from '../kafka/outbox-publisher.js';
-import { baseTopicName, ensureTopics, TOPIC_KEYS, topicNames, topicSpecs, type TopicNames } from '../kafka/topics.js';
+import { baseTopicName, ensureTopics, TOPIC_KEYS, topicNames, topicSpecs, type TopicLayout, type TopicNames } from '../kafka/topics.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
 import { migrateMysql } from '../mysql/migrate.js';
 import { mysqlOrderStore } from '../mysql/order-store.js';
@@ -36,6 +36,8 @@ export interface PipelineConfig {
   clickhouse: ClickHouseOptions;
   /** Prefix of every topic name (tests use a unique one). */
   topicPrefix: string;
+  /** Partitions and replication of the topics the pipeline creates. */
+  topicLayout: TopicLayout;
   /** Prefix of consumer group ids. Default 'shopstream'. */
   groupPrefix: string;
   /** HTTP port (0 picks a free one); undefined serves no HTTP. */
@@ -79,7 +81,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
     if (has('relay') || has('streams')) await registry.registerAll();
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicSpecs(topics)).finally(() => admin.disconnect());
+    await ensureTopics(admin, topicSpecs(topics, config.topicLayout)).finally(() => admin.disconnect());
 
     let pool: Pool | undefined;
     if (has('api') || has('relay')) {

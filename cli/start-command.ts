@@ -17,8 +17,10 @@ export async function startCommand(config: EntryConfig, args: string[]): Promise
     registryUrl: config.registryUrl,
     clickhouse: config.clickhouse,
     topicPrefix: config.topicPrefix,
+    topicLayout: config.topicLayout,
     groupPrefix: 'shopstream',
-    httpPort: roles.includes('api') || roles.includes('sink') ? config.httpPort : undefined,
+    // Every role serves /healthz, /readyz and /metrics; the api role adds the API and dashboard.
+    httpPort: config.httpPort,
     httpHost: config.httpHost,
     seedDemo: args.includes('--seed-demo'),
   });

@@ -44,7 +44,9 @@ export interface TopicLayout {
  * Aggregate topics (key = aggregate id) keep a week for replays; table topics (users, products)
  * are compacted, since only the latest state of each key matters to the tables built from them.
  */
-export function topicSpecs(names: TopicNames, layout: TopicLayout = { partitions: 6, replicationFactor: 1 }): TopicSpec[] {
+export const DEFAULT_TOPIC_LAYOUT: TopicLayout = { partitions: 6, replicationFactor: 1 };
+
+export function topicSpecs(names: TopicNames, layout: TopicLayout = DEFAULT_TOPIC_LAYOUT): TopicSpec[] {
   const minIsr = String(Math.min(2, layout.replicationFactor));
   const base = { partitions: layout.partitions, replicationFactor: layout.replicationFactor };
   const retained = { 'cleanup.policy': 'delete', 'retention.ms': WEEK_MS, 'min.insync.replicas': minIsr };

@@ -24,7 +24,8 @@ const USERS: [string, string][] = [
 
 /**
  * The demo catalog and users, written through the domain (so each writes its outbox event).
- * Ids are derived from the SKU/e-mail, so the seed is stable across runs.
+ * Ids are fixed (products 00000000-0000-4000-8000-00000000000N, users
+ * 10000000-0000-4000-8000-00000000000N), so examples can name them.
  */
 export async function seedDemoData(deps: OrderServiceDeps, stock = 1_000_000): Promise<{ users: User[]; products: Product[] }> {
   const products: Product[] = [];
@@ -33,6 +34,9 @@ export async function seedDemoData(deps: OrderServiceDeps, stock = 1_000_000): P
     products.push(await upsertProduct(deps, { id, sku, name, category, price, currency: 'USD' }, stock));
   }
   const users: User[] = [];
-  for (const [email, name] of USERS) users.push(await registerUser(deps, { email, name }));
+  for (const [index, [email, name]] of USERS.entries()) {
+    const id = `10000000-0000-4000-8000-${String(index + 1).padStart(12, '0')}`;
+    users.push(await registerUser(deps, { id, email, name }));
+  }
   return { users, products };
 }

@@ -82,11 +82,11 @@ export async function getOrder(deps: OrderServiceDeps, id: string): Promise<Orde
   return order;
 }
 
-export async function registerUser(deps: OrderServiceDeps, input: { email: string; name: string }): Promise<User> {
+export async function registerUser(deps: OrderServiceDeps, input: { email: string; name: string; id?: string }): Promise<User> {
   const clock = deps.clock ?? systemClock;
   const ids = deps.ids ?? randomIds;
   const user = await deps.store.transaction(async (uow) => {
-    const created: User = { id: ids.uuid(), email: input.email, name: input.name, version: 1, createdAt: clock.nowMicros() };
+    const created: User = { id: input.id ?? ids.uuid(), email: input.email, name: input.name, version: 1, createdAt: clock.nowMicros() };
     await uow.insertUser(created);
     await uow.appendEvent(userRegistered(ids.uuid(), created));
     return created;

@@ -58,6 +58,7 @@ export async function isolatedPipelineConfig(roles: readonly Role[]): Promise<{ 
     registryUrl: entry.registryUrl,
     clickhouse: { url: entry.clickhouse.url, path: clickhousePath, database: `analytics_t${id}` },
     topicPrefix,
+    topicLayout: { partitions: 3, replicationFactor: 1 },
     groupPrefix: `t${id}`,
     httpPort: 0,
     httpHost: '127.0.0.1',

@@ -1,0 +1,14 @@
+# The shopstream application image (one image, the role is chosen by the command).
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends g++ make python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Build the Kafka client against the Debian libraries installed above.
+RUN CKJS_LINKING=dynamic npm ci --omit=dev --no-audit --no-fund
+COPY . .
+ENV NODE_ENV=production
+EXPOSE 3000
+ENTRYPOINT ["node", "bin/shopstream.js"]
+CMD ["start"]
