@@ -5,8 +5,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Build the Kafka client against the Debian libraries installed above.
-RUN CKJS_LINKING=dynamic npm ci --omit=dev --no-audit --no-fund
+# Build the Kafka client against the Debian libraries installed above. (`npm install` follows the
+# lockfile; `npm ci` refuses it because chdb names optional platform packages never published.)
+RUN CKJS_LINKING=dynamic npm install --omit=dev --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=production
 EXPOSE 3000

@@ -82,8 +82,9 @@ function ensureNodeModules() {
   const env = { ...process.env, CKJS_LINKING: 'dynamic' };
   // Node headers for native builds come from the local Node installation, not from the internet.
   if (!env.npm_config_nodedir && existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
-  const command = existsSync(join(ROOT, 'package-lock.json')) ? 'ci' : 'install';
-  run('npm', [command, '--no-audit', '--no-fund'], { env });
+  // `npm install` follows package-lock.json; `npm ci` would refuse it, because chdb lists
+  // optional platform packages that were never published (npm cannot lock what does not exist).
+  run('npm', ['install', '--no-audit', '--no-fund'], { env });
 }
 
 function checkNode() {
