@@ -2,10 +2,8 @@ import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type { LogLevel } from '../core/log.js';
 import { resolveStackOptions, type StackOptions } from '../stack/options.js';
-import type { ClickHouseOptions } from '../clickhouse/client.js';
-import type { KafkaOptions } from '../kafka/client.js';
-import { DEFAULT_TOPIC_LAYOUT, type TopicLayout } from '../kafka/topics.js';
-import type { MysqlOptions } from '../mysql/pool.js';
+import { DEFAULT_TOPIC_LAYOUT } from '../kafka/topics.js';
+import type { ServiceConnections } from './pipeline.js';
 
 /**
  * Every environment variable shopstream reads, with its default: the README's configuration
@@ -37,14 +35,8 @@ export const ENV_VARS = {
  * The only place that reads environment variables. Each component gets its own typed options;
  * their defaults live with the component and are applied there.
  */
-export interface EntryConfig {
+export interface EntryConfig extends ServiceConnections {
   stack: StackOptions;
-  mysql: MysqlOptions;
-  kafka: KafkaOptions;
-  registryUrl: string;
-  clickhouse: ClickHouseOptions;
-  topicPrefix: string;
-  topicLayout: TopicLayout;
   httpPort: number;
   httpHost: string;
   logLevel: LogLevel;

@@ -28,8 +28,8 @@ import { buildShopstreamTopology, registrySerdes } from '../streams/shopstream/t
 export const ROLES = ['api', 'relay', 'streams', 'sink'] as const;
 export type Role = (typeof ROLES)[number];
 
-export interface PipelineConfig {
-  roles: readonly Role[];
+/** Where the pipeline's services are and how its topics are named. */
+export interface ServiceConnections {
   mysql: MysqlOptions;
   kafka: KafkaOptions;
   registryUrl: string;
@@ -38,6 +38,10 @@ export interface PipelineConfig {
   topicPrefix: string;
   /** Partitions and replication of the topics the pipeline creates. */
   topicLayout: TopicLayout;
+}
+
+export interface PipelineConfig extends ServiceConnections {
+  roles: readonly Role[];
   /** Prefix of consumer group ids. Default 'shopstream'. */
   groupPrefix: string;
   /** HTTP port (0 picks a free one); undefined serves no HTTP. */

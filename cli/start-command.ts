@@ -11,13 +11,8 @@ export async function startCommand(config: EntryConfig, args: string[]): Promise
   const unknown = roles.filter((role) => !ROLES.includes(role));
   if (unknown.length > 0) throw new ConfigError(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
   const pipeline = await startPipeline({
+    ...config,
     roles,
-    mysql: config.mysql,
-    kafka: config.kafka,
-    registryUrl: config.registryUrl,
-    clickhouse: config.clickhouse,
-    topicPrefix: config.topicPrefix,
-    topicLayout: config.topicLayout,
     groupPrefix: 'shopstream',
     // Every role serves /healthz, /readyz and /metrics; the api role adds the API and dashboard.
     httpPort: config.httpPort,

@@ -5,7 +5,7 @@ import { mysqlOrderStore } from '../../mysql/order-store.js';
 import { registerUser, upsertProduct } from '../../orders/service.js';
 import { AvroRegistry } from '../../registry/avro-registry.js';
 import { isolatedPipelineConfig, entry } from '../support/env.js';
-import { eventually } from '../support/wait.js';
+import { waitFor } from '../../core/retry.js';
 
 /**
  * The walking skeleton against the real stack: POST /api/orders → MySQL (order + outbox in one
@@ -48,11 +48,14 @@ describe('one order through every stage', () => {
     expect(order.version).toBe(1);
 
     const day = order.createdAt.slice(0, 10);
-    const sales = await eventually(async () => {
-      const res = await fetch(`${pipeline.url}/api/analytics/daily-sales?from=${day}&to=${day}`);
-      const body = (await res.json()) as unknown[];
-      return body.length > 0 ? body : undefined;
-    });
+    const sales = await waitFor(
+      async () => {
+        const res = await fetch(`${pipeline.url}/api/analytics/daily-sales?from=${day}&to=${day}`);
+        const body = (await res.json()) as unknown[];
+        return body.length > 0 ? body : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50, describe: 'the order in the daily sales' },
+    );
     expect(sales).toEqual([{ date: day, orders: 1, revenue: '59.97', avgOrderValue: '59.97' }]);
 
     // The latest state in ClickHouse matches MySQL row for row.
@@ -78,7 +81,7 @@ describe('one order through every stage', () => {
         seen.push({ headers, name: (await registry.decode(message.value)).name });
       },
     });
-    await eventually(async () => (seen.length >= 1 ? true : undefined));
+    await waitFor(async () => (seen.length >= 1 ? true : undefined), { timeoutMs: 20_000, describe: 'the OrderCreated record' });
     await consumer.disconnect();
     const [event] = seen;
     expect(event!.name).toBe('OrderCreated');
