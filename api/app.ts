@@ -1,26 +1,44 @@
-import express, { type Express } from 'express';
+import express, { Router, type Express } from 'express';
 import { fileURLToPath } from 'node:url';
+import type { AuditEntry, AuditLog, TokenStore } from '../auth/tokens.js';
 import { NotFoundError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
-import type { OrderServiceDeps } from '../orders/service.js';
-import { analyticsRouter } from './analytics-routes.js';
-import { ordersRouter } from './orders-routes.js';
-import { problemHandler } from './problem.js';
+import type { OrderServiceDeps } from '../orders/deps.js';
+import { adminRoutes } from './admin-routes.js';
+import { analyticsRoutes } from './analytics-routes.js';
+import { catalogRoutes } from './catalog-routes.js';
+import { openApiDocument } from './openapi.js';
+import { orderRoutes } from './order-routes.js';
 import type { AnalyticsReader, MetricsEndpoint, ReadinessCheck } from './ports.js';
+import { problemHandler } from './problem.js';
+import { tokenBucketLimiter, type RateLimitOptions } from './rate-limit.js';
+import { mount, type RouteSpec } from './route.js';
 
 export interface ApiOptions {
-  /** Largest accepted JSON body. Default '64kb'. */
+  /** Largest accepted JSON body; larger is 413. Default '64kb'. */
   bodyLimit: string;
+  /** Write requests per client (address). Default 200/s, bursts of 400; perSecond 0 turns it off. */
+  rateLimit: RateLimitOptions;
+  /** Version shown in the OpenAPI document. */
+  version: string;
   metrics: Metrics;
   logger: Logger;
 }
 
-export const DEFAULT_API_OPTIONS: ApiOptions = { bodyLimit: '64kb', metrics: noopMetrics, logger: createLogger('api') };
+export const DEFAULT_API_OPTIONS: ApiOptions = {
+  bodyLimit: '64kb',
+  rateLimit: { perSecond: 200, burst: 400 },
+  version: '0.0.0',
+  metrics: noopMetrics,
+  logger: createLogger('api'),
+};
 
 export interface ApiDeps {
   /** The write side; absent when this process does not serve the order API. */
   orders?: OrderServiceDeps;
+  /** Tokens and audit log of the admin API (served with `orders`). */
+  admin?: { tokens: TokenStore; audit: AuditLog & { listAudit(limit: number): Promise<(AuditEntry & { at: number })[]> } };
   /** The analytics read side; absent when this process does not serve it. */
   analytics?: AnalyticsReader;
   readiness?: ReadinessCheck[];
@@ -29,9 +47,18 @@ export interface ApiDeps {
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public', import.meta.url));
 
+/** The routes this process serves, in one list: mounted and documented alike. */
+export function apiRoutes(deps: ApiDeps): RouteSpec[] {
+  return [
+    ...(deps.orders ? [...orderRoutes(deps.orders), ...catalogRoutes(deps.orders)] : []),
+    ...(deps.orders && deps.admin ? adminRoutes(deps.orders, deps.admin.audit) : []),
+    ...(deps.analytics ? analyticsRoutes(deps.analytics) : []),
+  ];
+}
+
 /** Builds the HTTP application (no `listen`): routes are thin, errors become problem+json in one place. */
 export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): Express {
-  const { bodyLimit, metrics, logger } = { ...DEFAULT_API_OPTIONS, ...options };
+  const { bodyLimit, rateLimit, version, metrics, logger } = { ...DEFAULT_API_OPTIONS, ...options };
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -52,7 +79,7 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): Exp
     });
     next();
   });
-  app.use(express.json({ limit: bodyLimit, strict: true }));
+  app.use(express.json({ limit: bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
@@ -64,8 +91,14 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): Exp
     const endpoint = deps.metricsEndpoint;
     app.get('/metrics', async (_req, res) => void res.type(endpoint.contentType).send(await endpoint.render()));
   }
-  if (deps.orders) app.use('/api/orders', ordersRouter(deps.orders));
-  if (deps.analytics) app.use('/api/analytics', analyticsRouter(deps.analytics));
+
+  const routes = apiRoutes(deps);
+  const limiter = tokenBucketLimiter(rateLimit);
+  const router = Router();
+  for (const route of routes) mount(router, route, { tokens: deps.admin?.tokens, audit: deps.admin?.audit, limitWrites: (req) => limiter(req.ip ?? 'unknown') });
+  const document = openApiDocument(routes, version);
+  router.get('/api/openapi.json', (_req, res) => void res.json(document));
+  app.use(router);
   app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));
 
   app.use((req, _res, next) => next(new NotFoundError('route', `${req.method} ${req.path}`, 'ROUTE_NOT_FOUND')));

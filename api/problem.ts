@@ -1,6 +1,17 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { ConflictError, DependencyError, NotFoundError, ShopstreamError, ValidationError, type FieldIssue } from '../core/errors.js';
+import {
+  ConflictError,
+  DependencyError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  ShopstreamError,
+  UnauthorizedError,
+  UnprocessableError,
+  ValidationError,
+  type FieldIssue,
+} from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 
 /** RFC 9457 problem details, with shopstream's stable `code` and, for bad input, the fields. */
@@ -13,13 +24,20 @@ export interface Problem {
   fields?: FieldIssue[];
 }
 
-export function fromZod(error: ZodError, where: 'body' | 'query' | 'params'): ValidationError {
-  const fields = error.issues.map((issue) => {
+/**
+ * Zod issues as offending fields: body fields as JSON pointers (`/items/0/quantity`), others
+ * prefixed with where they are (`query:/limit`, `header:Idempotency-Key`).
+ */
+export function fromZod(error: ZodError, where: 'body' | 'query' | 'params' | 'headers', name?: string): ValidationError {
+  const fields = error.issues.flatMap((issue) => {
     const path = issue.path.map(String);
-    const field = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => `/${[...path, key].join('/')}`).join(', ') : `/${path.join('/')}`;
-    return { field: where === 'body' ? field : `${where}:${field}`, message: issue.message };
+    const pointers = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => `/${[...path, key].join('/')}`) : [`/${path.join('/')}`];
+    return pointers.map((pointer) => {
+      const field = where === 'body' ? pointer : where === 'headers' ? `header:${name}` : `${where}:${pointer}`;
+      return { field, message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message };
+    });
   });
-  return new ValidationError(`the request ${where} is invalid`, fields);
+  return new ValidationError(`the request ${where === 'headers' ? `header ${name}` : where} is invalid`, fields);
 }
 
 function toProblem(error: unknown): Problem {
@@ -32,7 +50,11 @@ function toProblem(error: unknown): Problem {
     ...(fields ? { fields } : {}),
   });
   if (error instanceof ValidationError) return problem(400, 'Invalid request', error.code, error.message, error.fields);
+  if (error instanceof UnauthorizedError) return problem(401, 'Unauthorized', error.code, error.message);
+  if (error instanceof ForbiddenError) return problem(403, 'Forbidden', error.code, error.message);
   if (error instanceof NotFoundError) return problem(404, 'Not found', error.code, error.message);
+  if (error instanceof UnprocessableError) return problem(422, 'Unprocessable request', error.code, error.message);
+  if (error instanceof RateLimitedError) return problem(429, 'Too many requests', error.code, error.message);
   if (error instanceof ConflictError) return problem(409, 'Conflict', error.code, error.message);
   if (error instanceof DependencyError) return problem(503, 'Service unavailable', error.code, error.message);
   const http = error as { type?: string; status?: number };
@@ -47,6 +69,8 @@ function toProblem(error: unknown): Problem {
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const problem = toProblem(error);
+    if (error instanceof RateLimitedError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="shopstream-admin"');
     if (problem.status >= 500) logger.error('request failed', { method: req.method, path: req.path, error });
     res.status(problem.status).type('application/problem+json').send(JSON.stringify({ ...problem, instance: req.originalUrl }));
   };

@@ -10,7 +10,7 @@ import { setLogLevel } from '../core/log.js';
 import { createKafka } from '../kafka/client.js';
 import { topicNames } from '../kafka/topics.js';
 import { mysqlOrderStore } from '../mysql/order-store.js';
-import { registerUser, upsertProduct } from '../orders/service.js';
+import { createProduct, registerUser } from '../orders/catalog-service.js';
 
 /**
  * `npm run bench`: pushes N orders through the API at a set rate into an isolated pipeline (own
@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     httpPort: 0,
     httpHost: '127.0.0.1',
     seedDemo: false,
+    writeRateLimit: { perSecond: 0, burst: 0 },
   });
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
@@ -74,13 +75,10 @@ async function main(): Promise<void> {
     const deps = { store: mysqlOrderStore(pipeline.pool!), signal: pipeline.relay };
     const users = await Promise.all(Array.from({ length: 50 }, (_, i) => registerUser(deps, { email: `bench${i}@example.com`, name: `Bench ${i}` })));
     const products = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        upsertProduct(
-          deps,
-          { id: `bbbbbbbb-0000-4000-8000-${String(i).padStart(12, '0')}`, sku: `B-${i}`, name: `Bench ${i}`, category: `C${i % 4}`, price: `${(i + 1) * 3}.99`, currency: 'USD' },
-          10_000_000,
-        ),
-      ),
+      Array.from({ length: 20 }, async (_, i) => {
+        const created = await createProduct(deps, { sku: `B-${i}`, name: `Bench ${i}`, category: `C${i % 4}`, price: `${(i + 1) * 3}.99`, currency: 'USD', initialStock: 10_000_000 });
+        return created.product;
+      }),
     );
 
     const latencies: number[] = [];

@@ -12,6 +12,7 @@ import type { ServiceConnections } from './pipeline.js';
 export const ENV_VARS = {
   PORT: 'HTTP port of the API, dashboard, /metrics and health endpoints (3000)',
   HOST: 'HTTP bind address (0.0.0.0)',
+  API_WRITES_PER_SECOND: 'write requests per second per client address before 429; bursts of twice that; 0 turns the limit off (200)',
   MYSQL_URL: 'application database (mysql://shopstream:shopstream@127.0.0.1:3306/shopstream)',
   MYSQL_ADMIN_URL: '`stack up` only: account that creates the database and user (mysql://root@127.0.0.1:3306)',
   MYSQL_POOL_SIZE: 'connections per process (20)',
@@ -39,6 +40,7 @@ export interface EntryConfig extends ServiceConnections {
   stack: StackOptions;
   httpPort: number;
   httpHost: string;
+  writeRateLimit: { perSecond: number; burst: number };
   logLevel: LogLevel;
 }
 
@@ -73,6 +75,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EntryConfig
     },
     httpPort: int(env, 'PORT') ?? 3000,
     httpHost: env.HOST ?? '0.0.0.0',
+    writeRateLimit: ((perSecond) => ({ perSecond, burst: perSecond * 2 }))(int(env, 'API_WRITES_PER_SECOND') ?? 200),
     logLevel: (env.LOG_LEVEL as LogLevel | undefined) ?? 'info',
   };
 }

@@ -7,6 +7,8 @@ const USAGE = `usage: shopstream <command>
 
   start [--roles api,relay,streams,sink]   run the pipeline (all roles in one process by default)
   stack up|down|status                     the local real services (MariaDB, Kafka, registry, ClickHouse)
+  admin create-token --name N --role R     a bearer token for the admin API (admin or viewer), shown once
+  admin revoke-token --name N              revoke the tokens of N
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -16,6 +18,10 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'stack':
       return stackCommand(config, rest);
+    case 'admin': {
+      const { adminCommand } = await import('./admin-command.js');
+      return adminCommand(config, rest);
+    }
     case 'start': {
       const { startCommand } = await import('./start-command.js');
       return startCommand(config, rest);

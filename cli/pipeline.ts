@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -18,7 +19,9 @@ import { mysqlOrderStore } from '../mysql/order-store.js';
 import { mysqlOutboxStore } from '../mysql/outbox-store.js';
 import { createMysqlPool, type MysqlOptions } from '../mysql/pool.js';
 import { seedDemoData } from '../orders/demo-seed.js';
-import type { OrderServiceDeps } from '../orders/service.js';
+import type { OrderServiceDeps } from '../orders/deps.js';
+import { mysqlAdminStore } from '../mysql/admin-store.js';
+import type { RateLimitOptions } from '../api/rate-limit.js';
 import { AvroRegistry } from '../registry/avro-registry.js';
 import { OutboxRelay } from '../relay/relay.js';
 import { ClickHouseSink } from '../sink/clickhouse-sink.js';
@@ -26,6 +29,10 @@ import { KafkaStreams } from '../streams/kafka-streams.js';
 import { buildShopstreamTopology, registrySerdes } from '../streams/shopstream/topology.js';
 
 export const ROLES = ['api', 'relay', 'streams', 'sink'] as const;
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 export type Role = (typeof ROLES)[number];
 
 /** Where the pipeline's services are and how its topics are named. */
@@ -49,6 +56,8 @@ export interface PipelineConfig extends ServiceConnections {
   httpHost: string;
   /** Load the demo catalog and users when the database has no users. */
   seedDemo: boolean;
+  /** Per-client write limit of the API. */
+  writeRateLimit: RateLimitOptions;
 }
 
 export interface Pipeline {
@@ -145,14 +154,16 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       const readiness: ReadinessCheck[] = [];
       if (pool) readiness.push(async () => ({ name: 'mysql', ok: (await pool!.query('SELECT 1').then(() => true, () => false)) }));
       if (clickhouse) readiness.push(async () => ({ name: 'clickhouse', ok: (await clickhouse!.ping()).success }));
+      const adminStore = orders ? mysqlAdminStore(pool!) : undefined;
       const app = createApp(
         {
           orders,
+          admin: adminStore && { tokens: adminStore, audit: adminStore },
           analytics: clickhouse && has('api') ? new ClickHouseAnalytics(clickhouse, config.clickhouse.database) : undefined,
           readiness,
           metricsEndpoint: metrics,
         },
-        { metrics },
+        { metrics, rateLimit: config.writeRateLimit, version: packageVersion() },
       );
       const server: Server = createServer(app);
       await new Promise<void>((resolve, reject) => {

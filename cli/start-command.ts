@@ -1,12 +1,13 @@
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import type { EntryConfig } from './config.js';
+import { flagValue } from './flags.js';
 import { ROLES, startPipeline, type Role } from './pipeline.js';
 
 /** `shopstream start [--roles api,relay,streams,sink] [--seed-demo]`: runs until SIGINT/SIGTERM. */
 export async function startCommand(config: EntryConfig, args: string[]): Promise<number> {
   const logger = createLogger('start');
-  const rolesArg = valueOf(args, '--roles');
+  const rolesArg = flagValue(args, '--roles');
   const roles = (rolesArg ? rolesArg.split(',').map((r) => r.trim()) : [...ROLES]) as Role[];
   const unknown = roles.filter((role) => !ROLES.includes(role));
   if (unknown.length > 0) throw new ConfigError(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
@@ -32,11 +33,4 @@ export async function startCommand(config: EntryConfig, args: string[]): Promise
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });
   return 0;
-}
-
-function valueOf(args: string[], flag: string): string | undefined {
-  const index = args.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
-  if (index < 0) return undefined;
-  const arg = args[index]!;
-  return arg.includes('=') ? arg.slice(flag.length + 1) : args[index + 1];
 }

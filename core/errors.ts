@@ -47,6 +47,34 @@ export class ConflictError extends ShopstreamError {
   }
 }
 
+/** Well-formed input that the current state cannot accept (amount ≠ total, key reused with another body). */
+export class UnprocessableError extends ShopstreamError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
+
+/** No valid credentials. */
+export class UnauthorizedError extends ShopstreamError {
+  constructor(message = 'a valid bearer token is required') {
+    super('UNAUTHORIZED', message);
+  }
+}
+
+/** Valid credentials without the required role. */
+export class ForbiddenError extends ShopstreamError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+/** Too many requests from one client; `retryAfterSeconds` tells when to come back. */
+export class RateLimitedError extends ShopstreamError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('RATE_LIMITED', `too many write requests; retry after ${retryAfterSeconds} s`, { retriable: true });
+  }
+}
+
 /** A configuration value that cannot work; raised at start-up, never retried. */
 export class ConfigError extends ShopstreamError {
   constructor(message: string) {

@@ -13,7 +13,13 @@ export interface OutboxPublisherOptions {
   producerConfig: Record<string, string | number | boolean>;
 }
 
-const AGGREGATE_TOPIC: Record<AggregateType, keyof TopicNames> = { order: 'orders', user: 'users', product: 'products' };
+const AGGREGATE_TOPIC: Record<AggregateType, keyof TopicNames> = {
+  order: 'orders',
+  payment: 'payments',
+  user: 'users',
+  product: 'products',
+  inventory: 'inventory',
+};
 
 /**
  * Refuses producer settings that could reorder or lose events: the relay relies on an idempotent

@@ -8,14 +8,16 @@ export interface TopicSpec {
 }
 
 /** Logical topics of the pipeline. Keys are stable; names get an optional prefix (tests use one). */
-export const TOPIC_KEYS = ['orders', 'users', 'products', 'ordersEnriched', 'orderChanges', 'deadLetter'] as const;
+export const TOPIC_KEYS = ['orders', 'payments', 'users', 'products', 'inventory', 'ordersEnriched', 'orderChanges', 'deadLetter'] as const;
 export type TopicKey = (typeof TOPIC_KEYS)[number];
 export type TopicNames = Record<TopicKey, string>;
 
 const BASE_NAMES: TopicNames = {
   orders: 'shop.orders.v1',
+  payments: 'shop.payments.v1',
   users: 'shop.users.v1',
   products: 'shop.products.v1',
+  inventory: 'shop.inventory.v1',
   ordersEnriched: 'shop.orders-enriched.v1',
   orderChanges: 'shop.order-changes.v1',
   deadLetter: 'shop.dead-letter.v1',
@@ -41,8 +43,9 @@ export interface TopicLayout {
 
 /**
  * Explicit partitions and configs of every topic; nothing relies on broker auto-creation.
- * Aggregate topics (key = aggregate id) keep a week for replays; table topics (users, products)
- * are compacted, since only the latest state of each key matters to the tables built from them.
+ * Event topics (orders, derived records) keep a week for replays; table topics (payments, users,
+ * products, inventory: each event carries the aggregate's full state) are compacted, since only
+ * the latest state of each key matters to the tables built from them.
  */
 export const DEFAULT_TOPIC_LAYOUT: TopicLayout = { partitions: 6, replicationFactor: 1 };
 
@@ -53,8 +56,10 @@ export function topicSpecs(names: TopicNames, layout: TopicLayout = DEFAULT_TOPI
   const compacted = { 'cleanup.policy': 'compact', 'min.insync.replicas': minIsr, 'min.compaction.lag.ms': '60000' };
   return [
     { name: names.orders, ...base, config: retained },
+    { name: names.payments, ...base, config: compacted },
     { name: names.users, ...base, config: compacted },
     { name: names.products, ...base, config: compacted },
+    { name: names.inventory, ...base, config: compacted },
     { name: names.ordersEnriched, ...base, config: retained },
     { name: names.orderChanges, ...base, config: retained },
     { name: names.deadLetter, ...base, partitions: 1, config: retained },

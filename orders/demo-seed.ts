@@ -1,4 +1,5 @@
-import { registerUser, upsertProduct, type OrderServiceDeps } from './service.js';
+import { createProduct, registerUser } from './catalog-service.js';
+import type { OrderServiceDeps } from './deps.js';
 import type { Product, User } from './model.js';
 
 const CATALOG: [string, string, string, string][] = [
@@ -31,7 +32,7 @@ export async function seedDemoData(deps: OrderServiceDeps, stock = 1_000_000): P
   const products: Product[] = [];
   for (const [index, [sku, name, category, price]] of CATALOG.entries()) {
     const id = `00000000-0000-4000-8000-${String(index + 1).padStart(12, '0')}`;
-    products.push(await upsertProduct(deps, { id, sku, name, category, price, currency: 'USD' }, stock));
+    products.push((await createProduct(deps, { id, sku, name, category, price, currency: 'USD', initialStock: stock })).product);
   }
   const users: User[] = [];
   for (const [index, [email, name]] of USERS.entries()) {

@@ -1,21 +1,40 @@
-import type { Order, OrderLine, OrderStatus, Product, User } from './model.js';
+import type { Inventory, Order, OrderLine, OrderStatus, Payment, Product, User } from './model.js';
 
 /**
- * Domain events: exactly one per state change, written to the outbox in the change's transaction
- * (SPEC §3) and published by the relay as the Avro record of the same name (schemas-avro/).
- * Payloads are the Avro values: money as decimal strings, timestamps as epoch microseconds.
+ * Domain events: exactly one per state change of an aggregate, written to the outbox in the
+ * change's transaction (SPEC §3) and published by the relay as the Avro record of the same name
+ * (schemas-avro/<topic>/<EventType>.avsc). Payloads are the Avro values: money as decimal
+ * strings, timestamps as epoch microseconds. `aggregateVersion` is the aggregate's version after
+ * the change; one aggregate's events are published in that order.
+ *
+ * Aggregates and their topics: order → shop.orders.v1, payment (keyed by its order, so it is
+ * co-partitioned with the order) → shop.payments.v1, product → shop.products.v1, inventory
+ * (keyed by product) → shop.inventory.v1, user → shop.users.v1. Stock reserved or released by
+ * an order is part of that order's events, not an inventory event.
  */
-export type AggregateType = 'order' | 'user' | 'product';
+export type AggregateType = 'order' | 'payment' | 'product' | 'inventory' | 'user';
 
 export interface DomainEvent<P = unknown> {
   eventId: string;
   aggregateType: AggregateType;
   aggregateId: string;
-  /** The aggregate's version after the change; orders one aggregate's events. */
   aggregateVersion: number;
-  eventType: string;
+  eventType: EventType;
   payload: P;
 }
+
+export const EVENT_TYPES = [
+  'OrderCreated',
+  'OrderStatusChanged',
+  'OrderCancelled',
+  'OrderRefunded',
+  'OrderDeleted',
+  'PaymentCaptured',
+  'ProductUpserted',
+  'InventoryAdjusted',
+  'UserRegistered',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface OrderCreatedPayload {
   orderId: string;
@@ -26,6 +45,51 @@ export interface OrderCreatedPayload {
   totalAmount: string;
   items: OrderLine[];
   createdAt: number;
+}
+
+/** A status change other than cancel and refund (PAID, SHIPPED, COMPLETED). */
+export interface OrderStatusChangedPayload {
+  orderId: string;
+  version: number;
+  previousStatus: OrderStatus;
+  status: OrderStatus;
+  /** The captured payment's method when the change is a payment capture, else null. */
+  paymentMethod: string | null;
+  changedAt: number;
+}
+
+export interface OrderCancelledPayload {
+  orderId: string;
+  version: number;
+  previousStatus: OrderStatus;
+  reason: string | null;
+  cancelledAt: number;
+}
+
+export interface OrderRefundedPayload {
+  orderId: string;
+  version: number;
+  previousStatus: OrderStatus;
+  refundedAt: number;
+}
+
+export interface OrderDeletedPayload {
+  orderId: string;
+  version: number;
+  deletedBy: string;
+  reason: string;
+  deletedAt: number;
+}
+
+export interface PaymentCapturedPayload {
+  paymentId: string;
+  orderId: string;
+  version: number;
+  method: string;
+  status: string;
+  amount: string;
+  currency: string;
+  capturedAt: number;
 }
 
 export interface UserRegisteredPayload {
@@ -47,53 +111,105 @@ export interface ProductUpsertedPayload {
   updatedAt: number;
 }
 
+export interface InventoryAdjustedPayload {
+  productId: string;
+  version: number;
+  onHand: number;
+  reserved: number;
+  delta: number;
+  reason: string | null;
+  adjustedAt: number;
+}
+
+function event<P>(eventId: string, aggregateType: AggregateType, aggregateId: string, aggregateVersion: number, eventType: EventType, payload: P): DomainEvent<P> {
+  return { eventId, aggregateType, aggregateId, aggregateVersion, eventType, payload };
+}
+
 export function orderCreated(eventId: string, order: Order): DomainEvent<OrderCreatedPayload> {
-  return {
-    eventId,
-    aggregateType: 'order',
-    aggregateId: order.id,
-    aggregateVersion: order.version,
-    eventType: 'OrderCreated',
-    payload: {
-      orderId: order.id,
-      version: order.version,
-      userId: order.userId,
-      status: order.status,
-      currency: order.currency,
-      totalAmount: order.totalAmount,
-      items: order.items,
-      createdAt: order.createdAt,
-    },
-  };
+  return event(eventId, 'order', order.id, order.version, 'OrderCreated', {
+    orderId: order.id,
+    version: order.version,
+    userId: order.userId,
+    status: order.status,
+    currency: order.currency,
+    totalAmount: order.totalAmount,
+    items: order.items,
+    createdAt: order.createdAt,
+  });
+}
+
+/** The event of an order moving from `previous` status to `order.status` (already applied). */
+export function orderStatusEvent(eventId: string, order: Order, previous: OrderStatus, extra: { reason?: string | null; paymentMethod?: string }): DomainEvent {
+  const common = { orderId: order.id, version: order.version, previousStatus: previous };
+  if (order.status === 'CANCELLED') {
+    return event(eventId, 'order', order.id, order.version, 'OrderCancelled', { ...common, reason: extra.reason ?? null, cancelledAt: order.updatedAt });
+  }
+  if (order.status === 'REFUNDED') {
+    return event(eventId, 'order', order.id, order.version, 'OrderRefunded', { ...common, refundedAt: order.updatedAt });
+  }
+  return event(eventId, 'order', order.id, order.version, 'OrderStatusChanged', {
+    ...common,
+    status: order.status,
+    paymentMethod: extra.paymentMethod ?? null,
+    changedAt: order.updatedAt,
+  } satisfies OrderStatusChangedPayload);
+}
+
+export function orderDeleted(eventId: string, order: Order): DomainEvent<OrderDeletedPayload> {
+  const deletion = order.deletion!;
+  return event(eventId, 'order', order.id, order.version, 'OrderDeleted', {
+    orderId: order.id,
+    version: order.version,
+    deletedBy: deletion.by,
+    reason: deletion.reason,
+    deletedAt: deletion.at,
+  });
+}
+
+export function paymentCaptured(eventId: string, payment: Payment): DomainEvent<PaymentCapturedPayload> {
+  return event(eventId, 'payment', payment.orderId, payment.version, 'PaymentCaptured', {
+    paymentId: payment.id,
+    orderId: payment.orderId,
+    version: payment.version,
+    method: payment.method,
+    status: payment.status,
+    amount: payment.amount,
+    currency: payment.currency,
+    capturedAt: payment.createdAt,
+  });
 }
 
 export function userRegistered(eventId: string, user: User): DomainEvent<UserRegisteredPayload> {
-  return {
-    eventId,
-    aggregateType: 'user',
-    aggregateId: user.id,
-    aggregateVersion: user.version,
-    eventType: 'UserRegistered',
-    payload: { userId: user.id, version: user.version, email: user.email, name: user.name, registeredAt: user.createdAt },
-  };
+  return event(eventId, 'user', user.id, user.version, 'UserRegistered', {
+    userId: user.id,
+    version: user.version,
+    email: user.email,
+    name: user.name,
+    registeredAt: user.createdAt,
+  });
 }
 
 export function productUpserted(eventId: string, product: Product, at: number): DomainEvent<ProductUpsertedPayload> {
-  return {
-    eventId,
-    aggregateType: 'product',
-    aggregateId: product.id,
-    aggregateVersion: product.version,
-    eventType: 'ProductUpserted',
-    payload: {
-      productId: product.id,
-      version: product.version,
-      sku: product.sku,
-      name: product.name,
-      category: product.category,
-      price: product.price,
-      currency: product.currency,
-      updatedAt: at,
-    },
-  };
+  return event(eventId, 'product', product.id, product.version, 'ProductUpserted', {
+    productId: product.id,
+    version: product.version,
+    sku: product.sku,
+    name: product.name,
+    category: product.category,
+    price: product.price,
+    currency: product.currency,
+    updatedAt: at,
+  });
+}
+
+export function inventoryAdjusted(eventId: string, inventory: Inventory, delta: number, reason: string | null): DomainEvent<InventoryAdjustedPayload> {
+  return event(eventId, 'inventory', inventory.productId, inventory.version, 'InventoryAdjusted', {
+    productId: inventory.productId,
+    version: inventory.version,
+    onHand: inventory.onHand,
+    reserved: inventory.reserved,
+    delta,
+    reason,
+    adjustedAt: inventory.updatedAt,
+  });
 }

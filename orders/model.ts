@@ -48,6 +48,38 @@ export interface Order {
   createdAt: number;
   updatedAt: number;
   items: OrderLine[];
+  /** Set when an administrator soft-deleted the order; deleted orders are hidden from reads. */
+  deletion?: { at: number; by: string; reason: string };
+}
+
+/** Orders whose stock is still reserved (not yet shipped, cancelled or refunded). */
+export function holdsReservation(status: OrderStatus): boolean {
+  return status === 'PENDING' || status === 'PAID';
+}
+
+export const PAYMENT_METHODS = ['CARD', 'PAYPAL', 'BANK_TRANSFER', 'APPLE_PAY', 'GOOGLE_PAY'] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+
+export interface Payment {
+  id: string;
+  orderId: string;
+  method: PaymentMethod;
+  status: 'CAPTURED';
+  amount: string;
+  currency: string;
+  version: number;
+  createdAt: number;
+}
+
+export interface Inventory {
+  productId: string;
+  /** Units in stock. */
+  onHand: number;
+  /** Units promised to open (PENDING or PAID) orders. */
+  reserved: number;
+  /** Counts direct stock changes (creation, adjustments); reservations are part of the orders. */
+  version: number;
+  updatedAt: number;
 }
 
 export interface Product {

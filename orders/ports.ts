@@ -1,25 +1,72 @@
 import type { DomainEvent } from './events.js';
-import type { Order, Product, User } from './model.js';
+import type { Inventory, Order, OrderStatus, Payment, Product, User } from './model.js';
 
-/** Everything one transaction of the write side may do. Implemented by the MySQL adapter. */
+/**
+ * Everything one transaction of the write side may do; implemented by the MySQL adapter. The
+ * `lock*` reads take row locks held until the transaction ends, so read-check-write sequences on
+ * one aggregate are serialized.
+ */
 export interface OrderUnitOfWork {
   findUser(id: string): Promise<User | undefined>;
+  /** Fails with ConflictError EMAIL_TAKEN when the e-mail is registered already. */
+  insertUser(user: User): Promise<void>;
+
   /** Catalog rows for the ids that exist (missing ids are simply absent). */
   findProducts(ids: string[]): Promise<Product[]>;
+  lockProduct(id: string): Promise<Product | undefined>;
+  /** Fails with ConflictError SKU_TAKEN when another product has the SKU. */
+  saveProduct(product: Product, isNew: boolean): Promise<void>;
+  lockInventory(productId: string): Promise<Inventory | undefined>;
+  saveInventory(inventory: Inventory, isNew: boolean): Promise<void>;
+
   /** Reserves `quantity` units when that many are available; false (and nothing changed) when short. */
   reserveStock(productId: string, quantity: number): Promise<boolean>;
+  /** Gives back units reserved by an order that is cancelled, refunded before shipping or deleted. */
+  releaseStock(productId: string, quantity: number): Promise<void>;
+  /** Units of a shipped order leave the warehouse: on hand and reserved both drop. */
+  shipStock(productId: string, quantity: number): Promise<void>;
+
   insertOrder(order: Order): Promise<void>;
-  insertUser(user: User): Promise<void>;
-  /** Inserts or updates a product (bumping its version) and sets its stock on hand. */
-  upsertProduct(product: Omit<Product, 'version'>, onHand: number): Promise<Product>;
+  /** The order with its items, deleted or not, locked for update. */
+  lockOrder(id: string): Promise<Order | undefined>;
+  /** Writes status, version, updated_at and deletion of an order. */
+  updateOrder(order: Order): Promise<void>;
+
+  insertPayment(payment: Payment): Promise<void>;
+
+  /**
+   * Claims an Idempotency-Key for this transaction. When another request holds the key and has
+   * committed, returns what it stored; a concurrent holder makes this call wait for its outcome.
+   */
+  claimIdempotencyKey(key: string, requestHash: string): Promise<{ claimed: true } | { claimed: false; requestHash: string; response: string }>;
+  completeIdempotencyKey(key: string, response: string): Promise<void>;
+
   /** Appends the event to the outbox; it commits or rolls back with the transaction. */
   appendEvent(event: DomainEvent): Promise<void>;
 }
 
-export interface OrderStore {
+export interface OrderPageQuery {
+  userId?: string;
+  status?: OrderStatus;
+  limit: number;
+  /** Continue after this (createdAt, id) position of the newest-first order. */
+  after?: { createdAt: number; id: string };
+}
+
+/** Reads of the write side; soft-deleted orders are never returned. */
+export interface OrderReads {
+  getOrder(id: string): Promise<Order | undefined>;
+  listOrders(query: OrderPageQuery): Promise<Order[]>;
+  getPayment(orderId: string): Promise<Payment | undefined>;
+  listProducts(query: { limit: number; afterId?: string; category?: string }): Promise<Product[]>;
+  getProduct(id: string): Promise<Product | undefined>;
+  getInventory(productId: string): Promise<Inventory | undefined>;
+  getUser(id: string): Promise<User | undefined>;
+}
+
+export interface OrderStore extends OrderReads {
   /** Runs `work` in one transaction: all its writes and events commit together or not at all. */
   transaction<T>(work: (uow: OrderUnitOfWork) => Promise<T>): Promise<T>;
-  getOrder(id: string): Promise<Order | undefined>;
 }
 
 /** Told after a transaction holding outbox rows committed, so the relay can publish at once. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, type Pipeline, type PipelineConfig } from '../../cli/pipeline.js';
 import { createKafka } from '../../kafka/client.js';
 import { mysqlOrderStore } from '../../mysql/order-store.js';
-import { registerUser, upsertProduct } from '../../orders/service.js';
+import { createProduct, registerUser } from '../../orders/catalog-service.js';
 import { AvroRegistry } from '../../registry/avro-registry.js';
 import { isolatedPipelineConfig, entry } from '../support/env.js';
 import { waitFor } from '../../core/retry.js';
@@ -31,11 +31,7 @@ describe('one order through every stage', () => {
   it('makes a posted order queryable in the daily sales, exactly', async () => {
     const deps = { store: mysqlOrderStore(pipeline.pool!), signal: pipeline.relay };
     const user = await registerUser(deps, { email: 'flow@example.com', name: 'Flow Tester' });
-    const product = await upsertProduct(
-      deps,
-      { id: '11111111-2222-4333-8444-555555555555', sku: 'FLOW-1', name: 'Flow widget', category: 'Test', price: '19.99', currency: 'USD' },
-      100,
-    );
+    const { product } = await createProduct(deps, { sku: 'FLOW-1', name: 'Flow widget', category: 'Test', price: '19.99', currency: 'USD', initialStock: 100 });
 
     const response = await fetch(`${pipeline.url}/api/orders`, {
       method: 'POST',

@@ -63,6 +63,7 @@ export async function isolatedPipelineConfig(roles: readonly Role[]): Promise<{ 
     httpPort: 0,
     httpHost: '127.0.0.1',
     seedDemo: false,
+    writeRateLimit: { perSecond: 10_000, burst: 20_000 },
   };
   const cleanup = async () => {
     await database.drop();

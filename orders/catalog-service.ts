@@ -1,0 +1,97 @@
+import { ConflictError, NotFoundError } from '../core/errors.js';
+import { inventoryAdjusted, productUpserted, userRegistered } from './events.js';
+import type { Inventory, Product, User } from './model.js';
+import { write, type OrderServiceDeps } from './deps.js';
+
+/** Registers a user (EMAIL_TAKEN when the e-mail exists); emits UserRegistered. */
+export function registerUser(deps: OrderServiceDeps, input: { email: string; name: string; id?: string }): Promise<User> {
+  return write(deps, async (uow, { now, uuid }) => {
+    const user: User = { id: input.id ?? uuid(), email: input.email, name: input.name, version: 1, createdAt: now };
+    await uow.insertUser(user);
+    await uow.appendEvent(userRegistered(uuid(), user));
+    return user;
+  });
+}
+
+export interface NewProduct {
+  id?: string;
+  sku: string;
+  name: string;
+  category: string;
+  price: string;
+  currency: string;
+  initialStock: number;
+}
+
+/**
+ * Creates a catalog product and its stock: two aggregates, so two events (ProductUpserted and
+ * InventoryAdjusted), in one transaction. SKU_TAKEN when the SKU exists.
+ */
+export function createProduct(deps: OrderServiceDeps, input: NewProduct): Promise<{ product: Product; inventory: Inventory }> {
+  return write(deps, async (uow, { now, uuid }) => {
+    const product: Product = { id: input.id ?? uuid(), sku: input.sku, name: input.name, category: input.category, price: input.price, currency: input.currency, version: 1 };
+    if (input.id !== undefined && (await uow.lockProduct(input.id))) throw new ConflictError('PRODUCT_EXISTS', `product ${input.id} exists already`);
+    await uow.saveProduct(product, true);
+    const inventory: Inventory = { productId: product.id, onHand: input.initialStock, reserved: 0, version: 1, updatedAt: now };
+    await uow.saveInventory(inventory, true);
+    await uow.appendEvent(productUpserted(uuid(), product, now));
+    await uow.appendEvent(inventoryAdjusted(uuid(), inventory, input.initialStock, 'initial stock'));
+    return { product, inventory };
+  });
+}
+
+/** Changes a product's catalog price (orders already placed keep theirs); emits ProductUpserted. */
+export function updateProductPrice(deps: OrderServiceDeps, input: { productId: string; price: string }): Promise<Product> {
+  return write(deps, async (uow, { now, uuid }) => {
+    const product = await uow.lockProduct(input.productId);
+    if (!product) throw new NotFoundError('product', input.productId, 'PRODUCT_NOT_FOUND');
+    const next: Product = { ...product, price: input.price, version: product.version + 1 };
+    await uow.saveProduct(next, false);
+    await uow.appendEvent(productUpserted(uuid(), next, now));
+    return next;
+  });
+}
+
+/**
+ * Changes the stock on hand by `delta` or sets it to `onHand`. Stock on hand may not fall below
+ * what open orders reserve (STOCK_BELOW_RESERVED). Emits InventoryAdjusted.
+ */
+export function adjustInventory(
+  deps: OrderServiceDeps,
+  input: { productId: string; delta?: number; onHand?: number; reason?: string },
+): Promise<Inventory> {
+  return write(deps, async (uow, { now, uuid }) => {
+    const inventory = await uow.lockInventory(input.productId);
+    if (!inventory) throw new NotFoundError('inventory of product', input.productId, 'PRODUCT_NOT_FOUND');
+    const onHand = input.onHand ?? inventory.onHand + (input.delta ?? 0);
+    if (onHand < inventory.reserved) {
+      throw new ConflictError('STOCK_BELOW_RESERVED', `stock on hand ${onHand} would fall below the ${inventory.reserved} units reserved by open orders`);
+    }
+    const next: Inventory = { ...inventory, onHand, version: inventory.version + 1, updatedAt: now };
+    await uow.saveInventory(next, false);
+    await uow.appendEvent(inventoryAdjusted(uuid(), next, onHand - inventory.onHand, input.reason ?? null));
+    return next;
+  });
+}
+
+export async function getUser(deps: OrderServiceDeps, id: string): Promise<User> {
+  const user = await deps.store.getUser(id);
+  if (!user) throw new NotFoundError('user', id, 'USER_NOT_FOUND');
+  return user;
+}
+
+export async function getProduct(deps: OrderServiceDeps, id: string): Promise<Product> {
+  const product = await deps.store.getProduct(id);
+  if (!product) throw new NotFoundError('product', id, 'PRODUCT_NOT_FOUND');
+  return product;
+}
+
+export async function getInventory(deps: OrderServiceDeps, productId: string): Promise<Inventory> {
+  const inventory = await deps.store.getInventory(productId);
+  if (!inventory) throw new NotFoundError('inventory of product', productId, 'PRODUCT_NOT_FOUND');
+  return inventory;
+}
+
+export function listProducts(deps: OrderServiceDeps, query: { limit: number; afterId?: string; category?: string }): Promise<Product[]> {
+  return deps.store.listProducts(query);
+}

@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
+import { orderCreated, orderDeleted, orderStatusEvent, paymentCaptured } from './events.js';
+import { multiplyMoney, sumMoney, toCents } from './money.js';
+import { assertTransition, holdsReservation, type Order, type OrderLine, type OrderStatus, type Payment, type PaymentMethod } from './model.js';
+import type { OrderPageQuery, OrderUnitOfWork } from './ports.js';
+import { write, type OrderServiceDeps } from './deps.js';
+
+export interface PlaceOrderCommand {
+  userId: string;
+  items: { productId: string; quantity: number }[];
+}
+
+/**
+ * Places an order: prices come from the catalog, the total is computed exactly, stock is
+ * reserved (INSUFFICIENT_STOCK when short), and the order, its lines and one OrderCreated event
+ * commit in one transaction. Lines reserve stock in product-id order so concurrent orders cannot
+ * deadlock.
+ *
+ * Idempotency: with a key, the first successful response is stored with the order; a repeat with
+ * the same body returns it (`replayed`) without a second order, a repeat with another body is
+ * IDEMPOTENCY_KEY_REUSED. A failed attempt stores nothing, so it may be retried under its key.
+ */
+export async function placeOrder(deps: OrderServiceDeps, command: PlaceOrderCommand, idempotencyKey?: string): Promise<{ order: Order; replayed: boolean }> {
+  const requestHash = createHash('sha256').update(JSON.stringify({ userId: command.userId, items: command.items })).digest('hex');
+  return write(deps, async (uow, { now, uuid }) => {
+    if (idempotencyKey !== undefined) {
+      const claim = await uow.claimIdempotencyKey(idempotencyKey, requestHash);
+      if (!claim.claimed) {
+        if (claim.requestHash !== requestHash) {
+          throw new UnprocessableError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
+        }
+        return { order: JSON.parse(claim.response) as Order, replayed: true };
+      }
+    }
+    if (!(await uow.findUser(command.userId))) throw new NotFoundError('user', command.userId, 'USER_NOT_FOUND');
+    const productIds = [...new Set(command.items.map((item) => item.productId))];
+    const products = new Map((await uow.findProducts(productIds)).map((product) => [product.id, product]));
+    const missing = command.items.findIndex((item) => !products.has(item.productId));
+    if (missing >= 0) {
+      throw new ValidationError('an item names a product that does not exist', [
+        { field: `/items/${missing}/productId`, message: `no product ${command.items[missing]!.productId}` },
+      ]);
+    }
+    const currencies = new Set(productIds.map((id) => products.get(id)!.currency));
+    if (currencies.size > 1) throw new ValidationError('all items of an order must share one currency', [{ field: '/items', message: 'mixed currencies' }]);
+
+    for (const [productId, quantity] of quantitiesByProduct(command.items)) {
+      if (!(await uow.reserveStock(productId, quantity))) {
+        throw new ConflictError('INSUFFICIENT_STOCK', `not enough stock of product ${productId}`);
+      }
+    }
+    const items: OrderLine[] = command.items.map((item, index) => {
+      const unitPrice = products.get(item.productId)!.price;
+      return { lineNo: index + 1, productId: item.productId, quantity: item.quantity, unitPrice, lineTotal: multiplyMoney(unitPrice, item.quantity) };
+    });
+    const order: Order = {
+      id: uuid(),
+      userId: command.userId,
+      status: 'PENDING',
+      totalAmount: sumMoney(items.map((item) => item.lineTotal)),
+      currency: [...currencies][0]!,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      items,
+    };
+    await uow.insertOrder(order);
+    await uow.appendEvent(orderCreated(uuid(), order));
+    if (idempotencyKey !== undefined) await uow.completeIdempotencyKey(idempotencyKey, JSON.stringify(order));
+    return { order, replayed: false };
+  });
+}
+
+/** Total quantity per product, in product-id order (the lock order of stock rows). */
+function quantitiesByProduct(items: { productId: string; quantity: number }[]): [string, number][] {
+  const totals = new Map<string, number>();
+  for (const item of items) totals.set(item.productId, (totals.get(item.productId) ?? 0) + item.quantity);
+  return [...totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The live (not deleted) order, locked; NOT_FOUND otherwise. A stale expected version is a conflict. */
+async function lockLiveOrder(uow: OrderUnitOfWork, id: string, expectedVersion?: number): Promise<Order> {
+  const order = await uow.lockOrder(id);
+  if (!order || order.deletion) throw new NotFoundError('order', id, 'ORDER_NOT_FOUND');
+  if (expectedVersion !== undefined && order.version !== expectedVersion) {
+    throw new ConflictError('VERSION_CONFLICT', `order ${id} is at version ${order.version}, not ${expectedVersion}`);
+  }
+  return order;
+}
+
+/** Moves the reserved stock of an order as its status changes. */
+async function moveStock(uow: OrderUnitOfWork, order: Order, from: OrderStatus, to: OrderStatus): Promise<void> {
+  const release = holdsReservation(from) && (to === 'CANCELLED' || to === 'REFUNDED');
+  const ship = to === 'SHIPPED';
+  if (!release && !ship) return;
+  for (const [productId, quantity] of quantitiesByProduct(order.items)) {
+    if (ship) await uow.shipStock(productId, quantity);
+    else await uow.releaseStock(productId, quantity);
+  }
+}
+
+export interface ChangeStatusCommand {
+  orderId: string;
+  status: OrderStatus;
+  /** From If-Match: the version the client last saw; a newer one is VERSION_CONFLICT. */
+  expectedVersion?: number;
+  reason?: string;
+}
+
+/**
+ * Applies a status transition (SPEC §3 machine; others are INVALID_TRANSITION). PAID is reached
+ * only by capturing a payment (PAYMENT_REQUIRED here). Emits OrderCancelled, OrderRefunded or
+ * OrderStatusChanged with the order's new version.
+ */
+export async function changeOrderStatus(deps: OrderServiceDeps, command: ChangeStatusCommand): Promise<Order> {
+  return write(deps, async (uow, { now, uuid }) => {
+    const order = await lockLiveOrder(uow, command.orderId, command.expectedVersion);
+    if (command.status === 'PAID') throw new ConflictError('PAYMENT_REQUIRED', 'an order becomes PAID by capturing its payment (POST /api/payments)');
+    assertTransition(order.status, command.status);
+    await moveStock(uow, order, order.status, command.status);
+    const next: Order = { ...order, status: command.status, version: order.version + 1, updatedAt: now };
+    await uow.updateOrder(next);
+    await uow.appendEvent(orderStatusEvent(uuid(), next, order.status, { reason: command.reason ?? null }));
+    return next;
+  });
+}
+
+export function cancelOrder(deps: OrderServiceDeps, orderId: string, reason?: string, expectedVersion?: number): Promise<Order> {
+  return changeOrderStatus(deps, { orderId, status: 'CANCELLED', reason, expectedVersion });
+}
+
+export interface CapturePaymentCommand {
+  orderId: string;
+  method: PaymentMethod;
+  amount: string;
+}
+
+/**
+ * Captures the payment of a PENDING order; the amount must equal the order total exactly
+ * (PAYMENT_AMOUNT_MISMATCH otherwise). Creates the payment (PaymentCaptured) and moves the order
+ * to PAID (OrderStatusChanged carrying the method) in one transaction.
+ */
+export async function capturePayment(deps: OrderServiceDeps, command: CapturePaymentCommand): Promise<{ payment: Payment; order: Order }> {
+  return write(deps, async (uow, { now, uuid }) => {
+    const order = await lockLiveOrder(uow, command.orderId);
+    if (order.status !== 'PENDING') throw new ConflictError('ORDER_NOT_PAYABLE', `order ${order.id} is ${order.status}; only PENDING orders can be paid`);
+    if (toCents(command.amount, 'amount') !== toCents(order.totalAmount)) {
+      throw new UnprocessableError('PAYMENT_AMOUNT_MISMATCH', `the amount ${command.amount} does not equal the order total ${order.totalAmount}`);
+    }
+    const payment: Payment = {
+      id: uuid(),
+      orderId: order.id,
+      method: command.method,
+      status: 'CAPTURED',
+      amount: order.totalAmount,
+      currency: order.currency,
+      version: 1,
+      createdAt: now,
+    };
+    const paid: Order = { ...order, status: 'PAID', version: order.version + 1, updatedAt: now };
+    await uow.insertPayment(payment);
+    await uow.updateOrder(paid);
+    await uow.appendEvent(paymentCaptured(uuid(), payment));
+    await uow.appendEvent(orderStatusEvent(uuid(), paid, order.status, { paymentMethod: payment.method }));
+    return { payment, order: paid };
+  });
+}
+
+/**
+ * Soft-deletes an order (administrators only, with a reason). Open orders give their reserved
+ * stock back. Deleting a deleted order is ORDER_ALREADY_DELETED; the order disappears from reads.
+ */
+export async function deleteOrder(deps: OrderServiceDeps, command: { orderId: string; actor: string; reason: string }): Promise<Order> {
+  return write(deps, async (uow, { now, uuid }) => {
+    const order = await uow.lockOrder(command.orderId);
+    if (!order) throw new NotFoundError('order', command.orderId, 'ORDER_NOT_FOUND');
+    if (order.deletion) throw new ConflictError('ORDER_ALREADY_DELETED', `order ${order.id} is already deleted`);
+    if (holdsReservation(order.status)) {
+      for (const [productId, quantity] of quantitiesByProduct(order.items)) await uow.releaseStock(productId, quantity);
+    }
+    const deleted: Order = { ...order, version: order.version + 1, updatedAt: now, deletion: { at: now, by: command.actor, reason: command.reason } };
+    await uow.updateOrder(deleted);
+    await uow.appendEvent(orderDeleted(uuid(), deleted));
+    return deleted;
+  });
+}
+
+export async function getOrder(deps: OrderServiceDeps, id: string): Promise<Order> {
+  const order = await deps.store.getOrder(id);
+  if (!order) throw new NotFoundError('order', id, 'ORDER_NOT_FOUND');
+  return order;
+}
+
+export function listOrders(deps: OrderServiceDeps, query: OrderPageQuery): Promise<Order[]> {
+  return deps.store.listOrders(query);
+}
+
+export async function getPayment(deps: OrderServiceDeps, orderId: string): Promise<Payment> {
+  const order = await deps.store.getOrder(orderId);
+  const payment = order ? await deps.store.getPayment(orderId) : undefined;
+  if (!payment) throw new NotFoundError('payment of order', orderId, 'PAYMENT_NOT_FOUND');
+  return payment;
+}
