@@ -162,6 +162,12 @@ describe('catalog, users and admin API', () => {
       expect(doc.paths['/api/payments'].post.requestBody.content['application/json'].schema.properties.amount.type).toBe('string');
     });
   });
+
+  it('wrote exactly one outbox row per accepted change, with the aggregate\'s new version (whole database)', async () => {
+    const { actual, expected } = await api.outboxVersions();
+    expect(Object.keys(expected).length).toBeGreaterThan(3);
+    expect(actual).toEqual(expected);
+  });
 });
 
 describe('write rate limit', () => {

@@ -212,4 +212,10 @@ describe('orders and payments API', () => {
       expect((await api.call('GET', '/api/payments/00000000-0000-4000-8000-000000000000')).body.code).toBe('PAYMENT_NOT_FOUND');
     });
   });
+
+  it('wrote exactly one outbox row per accepted change, with the aggregate\'s new version (whole database)', async () => {
+    const { actual, expected } = await api.outboxVersions();
+    expect(Object.keys(expected).length).toBeGreaterThan(3);
+    expect(actual).toEqual(expected);
+  });
 });

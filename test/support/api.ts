@@ -24,6 +24,12 @@ export interface ApiHarness {
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
   /** Row counts of every table a write can touch: equal before and after means nothing changed. */
   counts(): Promise<Record<string, number>>;
+  /**
+   * For every aggregate, the versions of its outbox rows, in outbox order, next to the versions
+   * its current state implies (1..version): equal when every accepted change wrote exactly one
+   * event with the right version.
+   */
+  outboxVersions(): Promise<{ actual: Record<string, string>; expected: Record<string, string> }>;
   close(): Promise<void>;
 }
 
@@ -66,6 +72,29 @@ export async function startApi(options: Partial<ApiOptions> = {}): Promise<ApiHa
       result.on_hand = Number(stock!.h);
       result.reserved = Number(stock!.r);
       return result;
+    },
+    async outboxVersions() {
+      const aggregates: [string, string][] = [
+        ['order', 'SELECT id, version FROM orders'],
+        ['payment', 'SELECT order_id AS id, version FROM payments'],
+        ['product', 'SELECT id, version FROM products'],
+        ['inventory', 'SELECT product_id AS id, version FROM inventory'],
+        ['user', 'SELECT id, version FROM users'],
+      ];
+      const expected: Record<string, string> = {};
+      for (const [type, query] of aggregates) {
+        const [rows] = (await pool.query(query)) as unknown as [{ id: string; version: number }[]];
+        for (const row of rows) expected[`${type}:${row.id}`] = Array.from({ length: Number(row.version) }, (_, i) => i + 1).join(',');
+      }
+      const [events] = (await pool.query('SELECT aggregate_type, aggregate_id, aggregate_version FROM outbox ORDER BY id')) as unknown as [
+        { aggregate_type: string; aggregate_id: string; aggregate_version: number }[],
+      ];
+      const actual: Record<string, string> = {};
+      for (const e of events) {
+        const key = `${e.aggregate_type}:${e.aggregate_id}`;
+        actual[key] = actual[key] ? `${actual[key]},${e.aggregate_version}` : String(e.aggregate_version);
+      }
+      return { actual, expected };
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
