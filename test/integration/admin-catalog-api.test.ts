@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProduct, registerUser } from '../../orders/catalog-service.js';
 import { mysqlAdminStore } from '../../mysql/admin-store.js';
 import { startApi, type ApiHarness } from '../support/api.js';
+import { entry } from '../support/env.js';
 
 describe('catalog, users and admin API', () => {
   let api: ApiHarness;
@@ -71,6 +72,25 @@ describe('catalog, users and admin API', () => {
       expect((await api.call('GET', '/admin/audit', undefined, bearer(token))).status).toBe(200);
       expect(await store.revokeTokens('temp')).toBe(1);
       await refused('GET', '/admin/audit', undefined, 401, 'UNAUTHORIZED', bearer(token));
+    });
+
+    it('creates and revokes tokens with the CLI (printed once, stored as a hash)', async () => {
+      const { execFileSync } = await import('node:child_process');
+      const [[db]] = (await api.pool.query('SELECT DATABASE() AS name')) as unknown as [[{ name: string }]];
+      const url = new URL(entry.mysql.url);
+      url.pathname = `/${db!.name}`;
+      const cli = (...args: string[]) =>
+        execFileSync(process.execPath, [new URL('../../bin/shopstream.js', import.meta.url).pathname, 'admin', ...args], {
+          env: { ...process.env, MYSQL_URL: url.toString() },
+          encoding: 'utf8',
+        });
+      const token = /^(sst_\S+)$/m.exec(cli('create-token', '--name', 'cli-user', '--role', 'admin'))![1]!;
+      expect((await api.call('GET', '/admin/audit', undefined, bearer(token))).status).toBe(200);
+      const [[stored]] = (await api.pool.query("SELECT token_hash FROM api_tokens WHERE name = 'cli-user'")) as unknown as [[{ token_hash: string }]];
+      expect(stored!.token_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(stored!.token_hash).not.toContain(token.slice(4, 20));
+      expect(cli('revoke-token', '--name', 'cli-user')).toMatch(/Revoked 1 token/);
+      expect((await api.call('GET', '/admin/audit', undefined, bearer(token))).status).toBe(401);
     });
 
     it('lets a viewer read the audit log', async () => {
