@@ -9,6 +9,8 @@ const USAGE = `usage: shopstream <command>
   stack up|down|status                     the local real services (MariaDB, Kafka, registry, ClickHouse)
   admin create-token --name N --role R     a bearer token for the admin API (admin or viewer), shown once
   admin revoke-token --name N              revoke the tokens of N
+  outbox failed | outbox retry <id>        parked outbox events; re-queue one
+  schemas check | schemas register         check the .avsc files against the registry; register them
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -21,6 +23,14 @@ export async function main(argv: string[]): Promise<number> {
     case 'admin': {
       const { adminCommand } = await import('./admin-command.js');
       return adminCommand(config, rest);
+    }
+    case 'outbox': {
+      const { outboxCommand } = await import('./outbox-command.js');
+      return outboxCommand(config, rest);
+    }
+    case 'schemas': {
+      const { schemasCommand } = await import('./schemas-command.js');
+      return schemasCommand(config, rest);
     }
     case 'start': {
       const { startCommand } = await import('./start-command.js');

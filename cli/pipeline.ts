@@ -23,7 +23,7 @@ import type { OrderServiceDeps } from '../orders/deps.js';
 import { mysqlAdminStore } from '../mysql/admin-store.js';
 import type { RateLimitOptions } from '../api/rate-limit.js';
 import { AvroRegistry } from '../registry/avro-registry.js';
-import { OutboxRelay } from '../relay/relay.js';
+import { OutboxRelay, type RelayOptions } from '../relay/relay.js';
 import { ClickHouseSink } from '../sink/clickhouse-sink.js';
 import { KafkaStreams } from '../streams/kafka-streams.js';
 import { buildShopstreamTopology, registrySerdes } from '../streams/shopstream/topology.js';
@@ -58,6 +58,8 @@ export interface PipelineConfig extends ServiceConnections {
   seedDemo: boolean;
   /** Per-client write limit of the API. */
   writeRateLimit: RateLimitOptions;
+  /** Relay settings other than instrumentation (defaults: DEFAULT_RELAY_OPTIONS). */
+  relay?: Partial<Omit<RelayOptions, 'metrics' | 'logger'>>;
 }
 
 export interface Pipeline {
@@ -115,7 +117,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
     let relay: OutboxRelay | undefined;
     if (has('relay')) {
       const publisher = new KafkaOutboxPublisher(kafka, registry, { topics, lingerMs: 2, producerConfig: {} });
-      const started = new OutboxRelay(mysqlOutboxStore(pool!), publisher, { metrics });
+      const started = new OutboxRelay(mysqlOutboxStore(pool!), publisher, { ...config.relay, metrics });
       relay = started;
       stops.push(() => publisher.close());
       stops.push(() => started.stop());
@@ -152,6 +154,24 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
     let url: string | undefined;
     if (config.httpPort !== undefined) {
       const readiness: ReadinessCheck[] = [];
+      if (has('relay') || has('streams') || has('sink')) {
+        // One long-lived admin client answers whether the brokers serve metadata right now.
+        const probe = kafka.admin();
+        await probe.connect();
+        stops.push(() => probe.disconnect());
+        readiness.push(async () => {
+          try {
+            await probe.listTopics({ timeout: 2_000 });
+            return { name: 'kafka', ok: true };
+          } catch (error) {
+            return { name: 'kafka', ok: false, detail: (error as Error).message };
+          }
+        });
+      }
+      if (relay) {
+        const started = relay;
+        readiness.push(async () => ({ name: 'relay', ok: started.infrastructureError === undefined, detail: started.infrastructureError }));
+      }
       if (pool) readiness.push(async () => ({ name: 'mysql', ok: (await pool!.query('SELECT 1').then(() => true, () => false)) }));
       if (clickhouse) readiness.push(async () => ({ name: 'clickhouse', ok: (await clickhouse!.ping()).success }));
       const adminStore = orders ? mysqlAdminStore(pool!) : undefined;

@@ -1,4 +1,4 @@
-import { ConfigError, errorMessage } from '../core/errors.js';
+import { ConfigError, DependencyError, errorMessage } from '../core/errors.js';
 import type { AggregateType } from '../orders/events.js';
 import type { AvroRegistry } from '../registry/avro-registry.js';
 import type { EventPublisher, OutboxRow, PublishOutcome } from '../relay/ports.js';
@@ -9,6 +9,9 @@ export interface OutboxPublisherOptions {
   topics: TopicNames;
   /** librdkafka linger: how long to wait to fill a batch. Default 2 ms (latency first). */
   lingerMs: number;
+  /** How long a send may wait for acknowledgement before the batch counts as failed (the
+   *  claim's row locks are held meanwhile). Default 15,000 ms. */
+  sendTimeoutMs?: number;
   /** Extra producer settings; checked against ordering and durability before use. */
   producerConfig: Record<string, string | number | boolean>;
 }
@@ -53,6 +56,7 @@ export class KafkaOutboxPublisher implements EventPublisher {
     this.producer = kafka.producer({
       'linger.ms': options.lingerMs,
       'compression.type': 'lz4',
+      'message.timeout.ms': options.sendTimeoutMs ?? 15_000,
       ...options.producerConfig,
       'enable.idempotence': true,
       acks: -1,
@@ -61,7 +65,10 @@ export class KafkaOutboxPublisher implements EventPublisher {
   }
 
   async publish(rows: OutboxRow[]): Promise<PublishOutcome> {
-    this.connected ??= this.producer.connect();
+    this.connected ??= this.producer.connect().catch((error) => {
+      this.connected = undefined;
+      throw new DependencyError('kafka', `cannot connect to Kafka: ${errorMessage(error)}`, { cause: error });
+    });
     await this.connected;
     const failed: PublishOutcome['failed'] = [];
     const blocked = new Set<string>();
@@ -95,7 +102,11 @@ export class KafkaOutboxPublisher implements EventPublisher {
       byTopic.set(topic, entry);
     }
     // One send per topic, all awaited together: acknowledged means durable on all ISRs.
-    await Promise.all([...byTopic].map(([topic, entry]) => this.producer.send({ topic, messages: entry.messages })));
+    try {
+      await Promise.all([...byTopic].map(([topic, entry]) => this.producer.send({ topic, messages: entry.messages })));
+    } catch (error) {
+      throw new DependencyError('kafka', `publishing to Kafka failed: ${errorMessage(error)}`, { cause: error });
+    }
     return { published: [...byTopic.values()].flatMap((entry) => entry.ids), failed };
   }
 

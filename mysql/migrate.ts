@@ -7,7 +7,8 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 /**
  * Applies the migrations not yet recorded in `schema_migrations`, in version order. Safe to run
  * from several processes at once (a named lock serializes them) and idempotent. DDL commits
- * implicitly in MySQL, so every statement is written to be re-runnable (IF NOT EXISTS).
+ * implicitly, so a migration is written to survive being cut short: CREATE ... IF NOT EXISTS, or a
+ * single ALTER TABLE (atomic on MySQL 8; MySQL 8 has no ADD COLUMN IF NOT EXISTS).
  */
 export async function migrateMysql(pool: Pool, migrations: SqlMigration[] = readMigrations(MIGRATIONS_DIR)): Promise<string[]> {
   const connection = await pool.getConnection();

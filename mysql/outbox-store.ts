@@ -1,8 +1,8 @@
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import sql, { join } from 'sql-template-tag';
-import type { AggregateType } from '../orders/events.js';
-import type { OutboxRow, OutboxStore } from '../relay/ports.js';
 import { sqlTimeToMicros } from '../core/time.js';
+import type { AggregateType } from '../orders/events.js';
+import type { OutboxRow, OutboxStore, ParkedRow } from '../relay/ports.js';
 import { inTransaction } from './pool.js';
 
 interface Row extends RowDataPacket {
@@ -18,30 +18,89 @@ interface Row extends RowDataPacket {
 }
 
 /**
- * The outbox on MySQL/MariaDB. Claims use `FOR UPDATE SKIP LOCKED`, so relays running side by
- * side take disjoint rows; a row whose transaction has not committed is invisible until it
- * does, whatever its id (no id watermark can skip it). Marks happen in the claim's transaction,
- * after Kafka acknowledged.
+ * The outbox on MySQL/MariaDB (READ COMMITTED sessions, see pool.ts). A row whose transaction has
+ * not committed is invisible until it does, whatever its id, so no id watermark can skip it; the
+ * claim takes only aggregate heads (the NOT EXISTS probe uses idx_outbox_head) and skips rows
+ * other relays hold. Marks are written in the claim's transaction, after Kafka acknowledged.
  */
 export function mysqlOutboxStore(pool: Pool): OutboxStore {
   return {
-    claim: (limit, publish) =>
+    claim: (limit, decide) =>
       inTransaction(pool, async (connection) => {
-        const query = sql`SELECT id, event_id, aggregate_type, aggregate_id, aggregate_version, event_type, payload, created_at, attempts
-                          FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+        const query = sql`
+          SELECT o.id, o.event_id, o.aggregate_type, o.aggregate_id, o.aggregate_version, o.event_type, o.payload, o.created_at, o.attempts
+          FROM outbox o
+          WHERE o.published_at IS NULL AND o.parked_at IS NULL
+            AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= CURRENT_TIMESTAMP(6))
+            AND NOT EXISTS (
+              SELECT 1 FROM outbox e
+              WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
+                AND e.published_at IS NULL AND e.id < o.id)
+          ORDER BY o.id LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED`;
         const [found] = await connection.query<Row[]>(query.sql, query.values);
         if (found.length === 0) return 0;
-        const outcome = await publish(found.map(toOutboxRow));
-        if (outcome.published.length > 0) {
-          const mark = sql`UPDATE outbox SET published_at = CURRENT_TIMESTAMP(6) WHERE id IN (${join(outcome.published)})`;
+        const decision = await decide(found.map(toOutboxRow));
+        if (decision.published.length > 0) {
+          const mark = sql`UPDATE outbox SET published_at = CURRENT_TIMESTAMP(6), next_attempt_at = NULL WHERE id IN (${join(decision.published)})`;
           await connection.query(mark.sql, mark.values);
         }
-        for (const failure of outcome.failed) {
-          const note = sql`UPDATE outbox SET attempts = attempts + 1, last_error = ${failure.error.slice(0, 2000)} WHERE id = ${failure.id}`;
+        for (const failure of decision.failed) {
+          const error = failure.error.slice(0, 2000);
+          const note = failure.park
+            ? sql`UPDATE outbox SET attempts = attempts + 1, last_error = ${error}, parked_at = CURRENT_TIMESTAMP(6) WHERE id = ${failure.id}`
+            : sql`UPDATE outbox SET attempts = attempts + 1, last_error = ${error},
+                    next_attempt_at = TIMESTAMPADD(MICROSECOND, ${Math.round(failure.retryInMs * 1000)}, CURRENT_TIMESTAMP(6))
+                  WHERE id = ${failure.id}`;
           await connection.query(note.sql, note.values);
         }
         return found.length;
       }),
+
+    async stats() {
+      const [[counts]] = await pool.query<RowDataPacket[]>(
+        'SELECT COUNT(*) AS backlog, MIN(created_at) AS oldest, COALESCE(SUM(parked_at IS NOT NULL), 0) AS parked FROM outbox WHERE published_at IS NULL',
+      );
+      return {
+        backlog: Number(counts!.backlog),
+        oldestUnpublishedAt: counts!.oldest ? sqlTimeToMicros(counts!.oldest as string) : null,
+        parked: Number(counts!.parked),
+      };
+    },
+
+    async purgePublished(retentionMs, limit) {
+      const query = sql`DELETE FROM outbox
+                        WHERE published_at IS NOT NULL
+                          AND published_at < TIMESTAMPADD(MICROSECOND, ${-Math.round(retentionMs * 1000)}, CURRENT_TIMESTAMP(6))
+                        ORDER BY published_at LIMIT ${limit}`;
+      const [result] = await pool.query<ResultSetHeader>(query.sql, query.values);
+      return result.affectedRows;
+    },
+
+    async listParked(limit) {
+      const query = sql`SELECT id, event_id, aggregate_type, aggregate_id, aggregate_version, event_type, attempts, last_error, parked_at
+                        FROM outbox WHERE published_at IS NULL AND parked_at IS NOT NULL ORDER BY id LIMIT ${limit}`;
+      const [rows] = await pool.query<RowDataPacket[]>(query.sql, query.values);
+      return rows.map(
+        (row): ParkedRow => ({
+          id: String(row.id),
+          eventId: row.event_id,
+          aggregateType: row.aggregate_type,
+          aggregateId: row.aggregate_id,
+          aggregateVersion: Number(row.aggregate_version),
+          eventType: row.event_type,
+          attempts: Number(row.attempts),
+          lastError: row.last_error,
+          parkedAt: sqlTimeToMicros(row.parked_at),
+        }),
+      );
+    },
+
+    async requeue(id) {
+      const query = sql`UPDATE outbox SET parked_at = NULL, next_attempt_at = NULL, attempts = 0 WHERE id = ${id} AND published_at IS NULL`;
+      const [result] = await pool.query<ResultSetHeader>(query.sql, query.values);
+      return result.affectedRows === 1;
+    },
   };
 }
 
@@ -53,8 +112,17 @@ function toOutboxRow(row: Row): OutboxRow {
     aggregateId: row.aggregate_id,
     aggregateVersion: Number(row.aggregate_version),
     eventType: row.event_type,
-    payload: JSON.parse(row.payload),
+    payload: parsePayload(row.payload),
     createdAt: sqlTimeToMicros(row.created_at),
     attempts: Number(row.attempts),
   };
+}
+
+/** A payload that is not JSON stays a string: it fails to encode and is parked, not crashing claims. */
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

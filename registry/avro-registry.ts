@@ -49,6 +49,14 @@ export class SchemaIncompatibleError extends ShopstreamError {
   }
 }
 
+export interface SchemaCheck {
+  subject: string;
+  path: string;
+  /** new: no version registered yet; compatible / incompatible with the registered versions per the subject's rule. */
+  status: 'new' | 'compatible' | 'incompatible';
+  messages: string[];
+}
+
 export interface Decoded {
   name: string;
   fullName: string;
@@ -111,6 +119,39 @@ export class AvroRegistry {
     const file = this.files.get(name);
     if (!file) throw new EncodeError(name, new Error(`no schema named ${name} in schemas-avro/`));
     return this.register(file);
+  }
+
+  /**
+   * Asks the registry whether each local schema may be registered under its subject's
+   * compatibility rule, without registering anything (`schemas:check`, before deploy).
+   */
+  async check(): Promise<SchemaCheck[]> {
+    const results: SchemaCheck[] = [];
+    for (const file of this.files.values()) {
+      const subject = this.subjectOf(file);
+      // Some registries answer "compatible" for a subject they do not know: ask first.
+      const versions = await fetch(`${this.options.url}/subjects/${encodeURIComponent(subject)}/versions`).catch((error) => {
+        throw new DependencyError('registry', `cannot reach ${this.options.url}: ${(error as Error).message}`, { cause: error });
+      });
+      if (versions.status === 404) {
+        results.push({ subject, path: file.path, status: 'new', messages: [] });
+        continue;
+      }
+      const response = await fetch(`${this.options.url}/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest?verbose=true`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify({ schema: JSON.stringify(file.schema) }),
+      });
+      const body = (await response.json().catch(() => ({}))) as { is_compatible?: boolean; messages?: string[]; message?: string; error_code?: number };
+      if (response.ok && typeof body.is_compatible === 'boolean') {
+        results.push({ subject, path: file.path, status: body.is_compatible ? 'compatible' : 'incompatible', messages: body.messages ?? [] });
+      } else if (response.status === 409 || response.status === 422) {
+        results.push({ subject, path: file.path, status: 'incompatible', messages: [body.message ?? `registry answered ${response.status}`] });
+      } else {
+        throw new DependencyError('registry', `compatibility check of ${subject} failed: ${response.status} ${body.message ?? ''}`);
+      }
+    }
+    return results;
   }
 
   async encode(name: string, payload: unknown): Promise<{ value: Buffer; schema: RegisteredSchema }> {

@@ -1,51 +1,74 @@
 import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
-import type { EventPublisher, OutboxRow, OutboxStore, PublishOutcome } from './ports.js';
+import type { ClaimDecision, EventPublisher, OutboxRow, OutboxStore } from './ports.js';
 
 export interface RelayOptions {
-  /** Rows claimed per batch. Default 500. */
+  /** Rows claimed per batch. Default 1,000. */
   batchSize: number;
   /** First idle poll delay; doubles while the outbox stays empty. Default 5 ms. */
   minPollMs: number;
-  /** Longest idle poll delay (the fallback when no in-process signal arrives). Default 200 ms. */
+  /** Longest idle poll delay: the fallback when no in-process signal arrives. Default 50 ms. */
   maxPollMs: number;
-  /** Delay after a failed batch. Default 1,000 ms. */
+  /** Pause after an infrastructure failure (Kafka or the registry unreachable). Default 1,000 ms. */
   errorBackoffMs: number;
+  /** Attempts of a row that keeps failing before it is parked. Default 5. */
+  maxAttempts: number;
+  /** Delay before a failed row's second attempt; doubles per attempt. Default 1,000 ms. */
+  attemptBackoffMs: number;
+  /** Longest delay between attempts of a row. Default 5 minutes. */
+  maxAttemptBackoffMs: number;
+  /** Published rows are kept this long for replays, then purged. Default 7 days. */
+  retentionMs: number;
+  /** How often to purge, and rows deleted per statement. Defaults 60 s and 1,000. */
+  purgeIntervalMs: number;
+  purgeBatch: number;
   metrics: Metrics;
   logger: Logger;
 }
 
 export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
-  batchSize: 500,
+  batchSize: 1_000,
   minPollMs: 5,
-  maxPollMs: 200,
+  maxPollMs: 50,
   errorBackoffMs: 1_000,
+  maxAttempts: 5,
+  attemptBackoffMs: 1_000,
+  maxAttemptBackoffMs: 5 * 60_000,
+  retentionMs: 7 * 24 * 3600_000,
+  purgeIntervalMs: 60_000,
+  purgeBatch: 1_000,
   metrics: noopMetrics,
   logger: createLogger('relay'),
 };
 
 /**
- * Publishes the outbox to Kafka. Lifecycle: `start` runs the loop until `stop`, which lets the
- * batch in flight finish (its rows are acknowledged and marked) before resolving.
+ * Publishes the outbox to Kafka.
+ *
+ * Lifecycle: `start` runs the loop until `stop`, which lets the batch in flight finish (its rows
+ * acknowledged and marked) before resolving. `drain` publishes until nothing is claimable.
  *
  * Latency: `notify()` (called after a commit in the same process) wakes the loop at once;
- * otherwise it polls, backing off from minPollMs to maxPollMs while empty and draining in a tight
- * loop while batches come back full. Ordering: rows are claimed in id order and sent in that
- * order with the aggregate id as key; the publisher holds back the later rows of an aggregate
- * whose earlier row failed, so one aggregate's events never overtake each other.
+ * otherwise it polls, backing off from minPollMs to maxPollMs while empty, and drains in a tight
+ * loop while batches come back full.
+ *
+ * Ordering and failures: the store hands out only each aggregate's head, so an aggregate's events
+ * leave in version order across any number of relays. A row that fails (it does not encode) is
+ * retried with exponential backoff and parked after maxAttempts; meanwhile the later events of
+ * its aggregate wait behind it while other aggregates keep flowing. Infrastructure failures
+ * (Kafka, the registry) count against no row: the batch is simply claimed again later.
  */
 export class OutboxRelay {
   private readonly options: RelayOptions;
   private running = false;
   private loop: Promise<void> | undefined;
+  private purger: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private pending = false;
-  /** Whether the last batch published nothing although it claimed rows (all failed or held). */
+  /** The last batch claimed rows but published none (all failed): pause before the next. */
   private stalled = false;
-  private readonly published;
-  private readonly failures;
-  private readonly publishLatency;
+  private lastInfraError: string | undefined;
+  private readonly instruments;
 
   constructor(
     private readonly store: OutboxStore,
@@ -54,19 +77,45 @@ export class OutboxRelay {
   ) {
     this.options = { ...DEFAULT_RELAY_OPTIONS, ...options };
     const metrics = this.options.metrics;
-    this.published = metrics.counter({ name: 'shopstream_relay_published_total', help: 'Outbox events published to Kafka', labelNames: ['event_type'] });
-    this.failures = metrics.counter({ name: 'shopstream_relay_failures_total', help: 'Outbox events that failed to publish' });
-    this.publishLatency = metrics.histogram({
-      name: 'shopstream_relay_publish_latency_seconds',
-      help: 'Outbox insert to Kafka acknowledgement',
-      buckets: LATENCY_BUCKETS,
+    let stats: Promise<{ backlog: number; oldestUnpublishedAt: number | null; parked: number }> | undefined;
+    // One stats query per scrape, shared by the three gauges.
+    const collectStats = async () => {
+      stats ??= store.stats().finally(() => setTimeout(() => (stats = undefined), 500));
+      return stats;
+    };
+    const backlog = metrics.gauge({
+      name: 'shopstream_outbox_backlog',
+      help: 'Unpublished outbox rows (parked included)',
+      collect: async () => backlog.set((await collectStats()).backlog),
     });
+    const oldest = metrics.gauge({
+      name: 'shopstream_outbox_oldest_unpublished_age_seconds',
+      help: 'Age of the oldest unpublished outbox row',
+      collect: async () => {
+        const at = (await collectStats()).oldestUnpublishedAt;
+        oldest.set(at === null ? 0 : Math.max(0, Date.now() / 1000 - at / 1e6));
+      },
+    });
+    const parked = metrics.gauge({
+      name: 'shopstream_outbox_parked',
+      help: 'Outbox rows parked after repeated failures',
+      collect: async () => parked.set((await collectStats()).parked),
+    });
+    this.instruments = {
+      published: metrics.counter({ name: 'shopstream_relay_published_total', help: 'Outbox events published to Kafka', labelNames: ['event_type'] }),
+      failures: metrics.counter({ name: 'shopstream_relay_failures_total', help: 'Outbox events that failed to publish', labelNames: ['kind'] }),
+      parkedTotal: metrics.counter({ name: 'shopstream_relay_parked_total', help: 'Outbox events parked after maxAttempts' }),
+      purged: metrics.counter({ name: 'shopstream_outbox_purged_total', help: 'Published outbox rows purged after the retention window' }),
+      latency: metrics.histogram({ name: 'shopstream_relay_publish_latency_seconds', help: 'Outbox insert to Kafka acknowledgement', buckets: LATENCY_BUCKETS }),
+    };
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
     this.loop = this.run();
+    this.purger = setInterval(() => void this.purge(), this.options.purgeIntervalMs);
+    this.purger.unref();
   }
 
   /** Something was committed to the outbox: publish it now. */
@@ -77,11 +126,17 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    clearInterval(this.purger);
     this.wake?.();
     await this.loop;
   }
 
-  /** Publishes until the outbox is empty (for tools and tests). */
+  /** The last infrastructure failure, cleared by the next successful batch (for readiness). */
+  get infrastructureError(): string | undefined {
+    return this.lastInfraError;
+  }
+
+  /** Publishes until nothing is claimable (for tools and tests). */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
@@ -91,6 +146,22 @@ export class OutboxRelay {
     }
   }
 
+  /** Deletes published rows older than the retention window, in small batches. */
+  async purge(): Promise<number> {
+    let total = 0;
+    try {
+      for (;;) {
+        const deleted = await this.store.purgePublished(this.options.retentionMs, this.options.purgeBatch);
+        total += deleted;
+        if (deleted < this.options.purgeBatch || !this.running) break;
+      }
+    } catch (error) {
+      this.options.logger.warn('purge failed', { error: errorMessage(error) });
+    }
+    if (total > 0) this.instruments.purged.inc(undefined, total);
+    return total;
+  }
+
   private async run(): Promise<void> {
     let idleDelay = this.options.minPollMs;
     while (this.running) {
@@ -98,40 +169,52 @@ export class OutboxRelay {
       let claimed = 0;
       try {
         claimed = await this.store.claim(this.options.batchSize, (rows) => this.publish(rows));
+        this.lastInfraError = undefined;
       } catch (error) {
-        this.options.logger.warn('batch failed; retrying', { error: errorMessage(error) });
+        this.lastInfraError = errorMessage(error);
+        this.instruments.failures.inc({ kind: 'infrastructure' });
+        this.options.logger.warn('batch failed; will retry', { error: this.lastInfraError });
         await this.sleep(this.options.errorBackoffMs);
         continue;
       }
       if (this.stalled) {
-        await this.sleep(this.options.errorBackoffMs);
+        await this.sleep(Math.min(this.options.errorBackoffMs, this.options.attemptBackoffMs));
         continue;
       }
-      if (claimed >= this.options.batchSize) continue;
       if (claimed > 0 || this.pending) {
+        // Work came back or was signalled: claim again at once until the outbox is empty.
         idleDelay = this.options.minPollMs;
-        if (this.pending) continue;
+        continue;
       }
       await this.sleep(idleDelay);
       idleDelay = Math.min(this.options.maxPollMs, idleDelay * 2);
     }
   }
 
-  private async publish(rows: OutboxRow[]): Promise<PublishOutcome> {
+  private async publish(rows: OutboxRow[]): Promise<ClaimDecision> {
     const outcome = await this.publisher.publish(rows);
     this.stalled = outcome.published.length === 0;
     const published = new Set(outcome.published);
     const now = Date.now() * 1000;
     for (const row of rows) {
       if (!published.has(row.id)) continue;
-      this.published.inc({ event_type: row.eventType });
-      this.publishLatency.observe(Math.max(0, now - row.createdAt) / 1e6);
+      this.instruments.published.inc({ event_type: row.eventType });
+      this.instruments.latency.observe(Math.max(0, now - row.createdAt) / 1e6);
     }
-    if (outcome.failed.length > 0) {
-      this.failures.inc(undefined, outcome.failed.length);
-      this.options.logger.warn('events failed to publish', { failed: outcome.failed.slice(0, 5) });
+    const attemptsOf = new Map(rows.map((row) => [row.id, row.attempts]));
+    const failed = outcome.failed.map(({ id, error }) => {
+      const attempt = (attemptsOf.get(id) ?? 0) + 1;
+      const park = attempt >= this.options.maxAttempts;
+      const retryInMs = Math.min(this.options.maxAttemptBackoffMs, this.options.attemptBackoffMs * 2 ** (attempt - 1));
+      return { id, error, park, retryInMs };
+    });
+    if (failed.length > 0) {
+      this.instruments.failures.inc({ kind: 'event' }, failed.length);
+      const parked = failed.filter((f) => f.park);
+      if (parked.length > 0) this.instruments.parkedTotal.inc(undefined, parked.length);
+      this.options.logger.warn('events failed to publish', { failed: failed.slice(0, 5), parked: parked.length });
     }
-    return outcome;
+    return { published: outcome.published, failed };
   }
 
   private sleep(ms: number): Promise<void> {
@@ -145,3 +228,4 @@ export class OutboxRelay {
     });
   }
 }
+
