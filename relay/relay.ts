@@ -61,6 +61,7 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
 export class OutboxRelay {
   private readonly options: RelayOptions;
   private running = false;
+  private stopRequested = false;
   private loop: Promise<void> | undefined;
   private purger: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
@@ -126,6 +127,7 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopRequested = true;
     clearInterval(this.purger);
     this.wake?.();
     await this.loop;
@@ -153,7 +155,7 @@ export class OutboxRelay {
       for (;;) {
         const deleted = await this.store.purgePublished(this.options.retentionMs, this.options.purgeBatch);
         total += deleted;
-        if (deleted < this.options.purgeBatch || !this.running) break;
+        if (deleted < this.options.purgeBatch || this.stopRequested) break;
       }
     } catch (error) {
       this.options.logger.warn('purge failed', { error: errorMessage(error) });

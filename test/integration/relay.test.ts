@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pool } from 'mysql2/promise';
+import { createMysqlPool } from '../../mysql/pool.js';
+import { mysqlOutboxStore } from '../../mysql/outbox-store.js';
+import { waitFor } from '../../core/retry.js';
+import { createTestDatabase, deleteTopics } from '../support/env.js';
+import { aggregates, insertEvents, readTopic, testRelay, testTopics, unpublishedCount, versionsByKey, type TestTopics } from '../support/relay.js';
+
+/** The outbox relay against the real MariaDB, Kafka and Schema Registry. */
+describe('outbox relay', () => {
+  let pool: Pool;
+  let t: TestTopics;
+  let dropDatabase: () => Promise<void>;
+  let databaseUrl: string;
+
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    dropDatabase = database.drop;
+    databaseUrl = database.url;
+    pool = createMysqlPool({ url: database.url, connectionLimit: 30 });
+    t = await testTopics();
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await dropDatabase?.();
+    if (t) await deleteTopics(t.prefix);
+  });
+
+  it('publishes an event whose transaction committed after higher ids were published (0 skipped)', async () => {
+    const [early, late] = aggregates(2);
+    // A transaction takes a lower outbox id and stays open.
+    const held = await pool.getConnection();
+    await held.beginTransaction();
+    const heldId = randomUUID();
+    await held.query('INSERT INTO outbox (event_id, aggregate_type, aggregate_id, aggregate_version, event_type, payload) VALUES (?, ?, ?, ?, ?, ?)', [
+      heldId,
+      'order',
+      early,
+      1,
+      'OrderStatusChanged',
+      JSON.stringify({ orderId: early, version: 1, previousStatus: 'PAID', status: 'SHIPPED', paymentMethod: null, changedAt: Date.now() * 1000 }),
+    ]);
+    const [laterId] = await insertEvents(pool, [{ aggregateId: late!, version: 1 }]);
+    const { relay, published, close } = testRelay(pool, t);
+    relay.start();
+    try {
+      await waitFor(async () => (published.has(laterId!) ? true : undefined), { timeoutMs: 20_000, describe: 'the later event' });
+      expect(published.has(heldId)).toBe(false);
+      await held.commit();
+      relay.notify();
+      await waitFor(async () => (published.has(heldId) ? true : undefined), { timeoutMs: 20_000, describe: 'the held event after its commit' });
+    } finally {
+      held.release();
+      await close();
+    }
+    const records = await readTopic(t.topics.orders, t.registry, (r) => r.length >= 2);
+    expect(records.map((r) => r.eventId).sort()).toEqual([heldId, laterId].sort());
+  });
+
+  it('three relays over 20,000 events of 500 aggregates: all published once, in order per aggregate', async () => {
+    const ids = aggregates(500);
+    const events = Array.from({ length: 40 }, (_, v) => ids.map((aggregateId) => ({ aggregateId, version: v + 1 }))).flat();
+    const eventIds = await insertEvents(pool, events);
+    const pools = [0, 1, 2].map(() => createMysqlPool({ url: databaseUrl, connectionLimit: 4 }));
+    const relays = pools.map((own) => testRelay(own, t, { batchSize: 500 }));
+    for (const r of relays) r.relay.start();
+    try {
+      await waitFor(async () => ((await unpublishedCount(pool)) === 0 ? true : undefined), { timeoutMs: 120_000, intervalMs: 200, describe: 'an empty outbox' });
+    } finally {
+      for (const r of relays) await r.close();
+      for (const own of pools) await own.end();
+    }
+    // No event was published by two relays, and together they published all of them.
+    const [a, b, c] = relays.map((r) => r.published);
+    for (const [x, y] of [
+      [a!, b!],
+      [a!, c!],
+      [b!, c!],
+    ]) {
+      expect([...x].filter((id) => y.has(id))).toEqual([]);
+    }
+    expect(a!.size + b!.size + c!.size).toBe(eventIds.length);
+    expect(Math.min(a!.size, b!.size, c!.size)).toBeGreaterThan(0);
+
+    const wanted = new Set(eventIds);
+    const records = (await readTopic(t.topics.orders, t.registry, (r) => r.filter((x) => wanted.has(x.eventId)).length >= wanted.size, { timeoutMs: 120_000 })).filter((r) =>
+      wanted.has(r.eventId),
+    );
+    expect(new Set(records.map((r) => r.eventId)).size).toBe(20_000);
+    expect(records).toHaveLength(20_000); // nothing published twice
+    const inOrder = Array.from({ length: 40 }, (_, i) => i + 1);
+    for (const [key, versions] of versionsByKey(records)) expect(versions, key).toEqual(inOrder);
+  });
+
+  it('parks a poison row after its attempts; its aggregate waits behind it, others flow; retry re-queues it', async () => {
+    const [poisoned, healthy] = aggregates(2);
+    const [badId] = await insertEvents(pool, [{ aggregateId: poisoned!, version: 1, poison: true }]);
+    const [blockedId, goodId] = await insertEvents(pool, [
+      { aggregateId: poisoned!, version: 2 },
+      { aggregateId: healthy!, version: 1 },
+    ]);
+    const store = mysqlOutboxStore(pool);
+    const { relay, published, close } = testRelay(pool, t, { maxAttempts: 3, attemptBackoffMs: 20, errorBackoffMs: 50 });
+    relay.start();
+    try {
+      await waitFor(async () => ((await store.listParked(10)).some((row) => row.eventId === badId) ? true : undefined), { timeoutMs: 20_000, describe: 'the poison row parked' });
+      expect(published.has(goodId!)).toBe(true);
+      expect(published.has(blockedId!)).toBe(false);
+      const [parked] = (await store.listParked(10)).filter((row) => row.eventId === badId);
+      expect(parked).toMatchObject({ attempts: 3, aggregateId: poisoned, eventType: 'OrderStatusChanged' });
+      expect(parked!.lastError).toMatch(/does not match its Avro schema/);
+      expect((await store.stats()).parked).toBeGreaterThanOrEqual(1);
+
+      // Repair the payload, re-queue: the parked event and the one behind it leave, in order.
+      await pool.query('UPDATE outbox SET payload = ? WHERE id = ?', [
+        JSON.stringify({ orderId: poisoned, version: 1, previousStatus: 'PENDING', status: 'PAID', paymentMethod: 'CARD', changedAt: Date.now() * 1000 }),
+        parked!.id,
+      ]);
+      expect(await store.requeue(parked!.id)).toBe(true);
+      relay.notify();
+      await waitFor(async () => (published.has(blockedId!) ? true : undefined), { timeoutMs: 20_000, describe: 'the blocked event' });
+    } finally {
+      await close();
+    }
+    const records = await readTopic(t.topics.orders, t.registry, (r) => r.filter((x) => x.key === poisoned).length >= 2);
+    expect(versionsByKey(records).get(poisoned!)).toEqual([1, 2]);
+  });
+
+  it('purges published rows after the retention window, never unpublished ones', async () => {
+    const [agg] = aggregates(1);
+    await insertEvents(pool, [{ aggregateId: agg!, version: 1 }]);
+    const { relay, close } = testRelay(pool, t, { retentionMs: 0, purgeBatch: 2 });
+    await relay.drain();
+    await insertEvents(pool, [{ aggregateId: agg!, version: 2, poison: true }]);
+    const purged = await relay.purge();
+    await close();
+    expect(purged).toBeGreaterThan(0);
+    const [[left]] = (await pool.query('SELECT COUNT(*) AS total, SUM(published_at IS NULL) AS unpublished FROM outbox')) as unknown as [[{ total: number; unpublished: string }]];
+    expect(Number(left!.total)).toBe(Number(left!.unpublished));
+    expect(Number(left!.unpublished)).toBeGreaterThan(0);
+  });
+});
+
