@@ -1,4 +1,5 @@
 import { KafkaJS } from '@confluentinc/kafka-javascript';
+import { createLogger, type Logger } from '../core/log.js';
 
 export type Kafka = KafkaJS.Kafka;
 export type Producer = KafkaJS.Producer;
@@ -14,10 +15,21 @@ export interface KafkaOptions {
 
 export const DEFAULT_KAFKA_OPTIONS: KafkaOptions = { brokers: ['127.0.0.1:9092'], clientId: 'shopstream' };
 
-/** A KafkaJS-style client on librdkafka (@confluentinc/kafka-javascript). Quiet unless errors. */
+/**
+ * The client's own log lines go to shopstream's logger at debug level: connection errors during an
+ * outage are expected and retried, and the components report their consequences themselves (the
+ * relay's failed batches, readiness). LOG_LEVEL=debug shows them.
+ */
+function clientLogger(logger: Logger): KafkaJS.Logger {
+  const log = (message: string, extra?: object) => logger.debug(message, extra as Record<string, unknown> | undefined);
+  const self: KafkaJS.Logger = { info: log, error: log, warn: log, debug: log, namespace: () => self, setLogLevel: () => undefined };
+  return self;
+}
+
+/** A KafkaJS-style client on librdkafka (@confluentinc/kafka-javascript). */
 export function createKafka(options: Partial<KafkaOptions> = {}): Kafka {
   const { brokers, clientId } = { ...DEFAULT_KAFKA_OPTIONS, ...options };
-  return new KafkaJS.Kafka({ kafkaJS: { brokers, clientId, logLevel: KafkaJS.logLevel.ERROR } });
+  return new KafkaJS.Kafka({ kafkaJS: { brokers, clientId, logLevel: KafkaJS.logLevel.WARN, logger: clientLogger(createLogger('kafka')) } });
 }
 
 /** Lists topics through a short-lived admin client: a health probe that proves the broker serves metadata. */
