@@ -6,6 +6,8 @@ import type { ClaimDecision, EventPublisher, OutboxRow, OutboxStore } from './po
 export interface RelayOptions {
   /** Rows claimed per batch. Default 1,000. */
   batchSize: number;
+  /** Batches in flight at once (each claims other aggregates' heads, so order holds). Default 2. */
+  concurrency: number;
   /** First idle poll delay; doubles while the outbox stays empty. Default 5 ms. */
   minPollMs: number;
   /** Longest idle poll delay: the fallback when no in-process signal arrives. Default 50 ms. */
@@ -29,6 +31,7 @@ export interface RelayOptions {
 
 export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   batchSize: 1_000,
+  concurrency: 2,
   minPollMs: 5,
   maxPollMs: 50,
   errorBackoffMs: 1_000,
@@ -45,8 +48,9 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
 /**
  * Publishes the outbox to Kafka.
  *
- * Lifecycle: `start` runs the loop until `stop`, which lets the batch in flight finish (its rows
- * acknowledged and marked) before resolving. `drain` publishes until nothing is claimable.
+ * Lifecycle: `start` runs `concurrency` claim loops until `stop`, which lets the batches in flight
+ * finish (their rows acknowledged and marked) before resolving. `drain` publishes until nothing
+ * is claimable.
  *
  * Latency: `notify()` (called after a commit in the same process) wakes the loop at once;
  * otherwise it polls, backing off from minPollMs to maxPollMs while empty, and drains in a tight
@@ -62,12 +66,10 @@ export class OutboxRelay {
   private readonly options: RelayOptions;
   private running = false;
   private stopRequested = false;
-  private loop: Promise<void> | undefined;
+  private loops: Promise<void>[] = [];
   private purger: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
+  private readonly sleepers = new Set<() => void>();
   private pending = false;
-  /** The last batch claimed rows but published none (all failed): pause before the next. */
-  private stalled = false;
   private lastInfraError: string | undefined;
   private readonly instruments;
 
@@ -114,7 +116,7 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.loops = Array.from({ length: Math.max(1, this.options.concurrency) }, () => this.run());
     this.purger = setInterval(() => void this.purge(), this.options.purgeIntervalMs);
     this.purger.unref();
   }
@@ -122,15 +124,15 @@ export class OutboxRelay {
   /** Something was committed to the outbox: publish it now. */
   notify(): void {
     this.pending = true;
-    this.wake?.();
+    for (const wake of this.sleepers) wake();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.stopRequested = true;
     clearInterval(this.purger);
-    this.wake?.();
-    await this.loop;
+    for (const wake of this.sleepers) wake();
+    await Promise.all(this.loops);
   }
 
   /** The last infrastructure failure, cleared by the next successful batch (for readiness). */
@@ -142,7 +144,7 @@ export class OutboxRelay {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const claimed = await this.store.claim(this.options.batchSize, (rows) => this.publish(rows));
+      const claimed = await this.store.claim(this.options.batchSize, async (rows) => (await this.publish(rows)).decision);
       total += claimed;
       if (claimed === 0) return total;
     }
@@ -164,13 +166,20 @@ export class OutboxRelay {
     return total;
   }
 
+  /** One claim loop; several run side by side. */
   private async run(): Promise<void> {
     let idleDelay = this.options.minPollMs;
     while (this.running) {
       this.pending = false;
       let claimed = 0;
+      /** The batch claimed rows but published none (all failed): pause before the next. */
+      let stalled = false;
       try {
-        claimed = await this.store.claim(this.options.batchSize, (rows) => this.publish(rows));
+        claimed = await this.store.claim(this.options.batchSize, async (rows) => {
+          const { decision, publishedAny } = await this.publish(rows);
+          stalled = !publishedAny;
+          return decision;
+        });
         this.lastInfraError = undefined;
       } catch (error) {
         this.lastInfraError = errorMessage(error);
@@ -179,7 +188,7 @@ export class OutboxRelay {
         await this.sleep(this.options.errorBackoffMs);
         continue;
       }
-      if (this.stalled) {
+      if (stalled) {
         await this.sleep(Math.min(this.options.errorBackoffMs, this.options.attemptBackoffMs));
         continue;
       }
@@ -193,9 +202,8 @@ export class OutboxRelay {
     }
   }
 
-  private async publish(rows: OutboxRow[]): Promise<ClaimDecision> {
+  private async publish(rows: OutboxRow[]): Promise<{ decision: ClaimDecision; publishedAny: boolean }> {
     const outcome = await this.publisher.publish(rows);
-    this.stalled = outcome.published.length === 0;
     const published = new Set(outcome.published);
     const now = Date.now() * 1000;
     for (const row of rows) {
@@ -216,17 +224,18 @@ export class OutboxRelay {
       if (parked.length > 0) this.instruments.parkedTotal.inc(undefined, parked.length);
       this.options.logger.warn('events failed to publish', { failed: failed.slice(0, 5), parked: parked.length });
     }
-    return { published: outcome.published, failed };
+    return { decision: { published: outcome.published, failed }, publishedAny: outcome.published.length > 0 };
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.sleepers.delete(done);
         resolve();
-      }
-      this.wake = done;
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
     });
   }
 }

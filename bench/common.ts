@@ -1,0 +1,88 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { configFromEnv, type EntryConfig } from '../cli/config.js';
+import { createKafka } from '../kafka/client.js';
+import { topicNames } from '../kafka/topics.js';
+import { migrateMysql } from '../mysql/migrate.js';
+import { createMysqlPool } from '../mysql/pool.js';
+
+/** An isolated database, topic prefix and ClickHouse folder, removed by `cleanup`. */
+export interface BenchEnv {
+  entry: EntryConfig;
+  id: string;
+  databaseUrl: string;
+  topicPrefix: string;
+  clickhousePath: string;
+  cleanup(): Promise<void>;
+}
+
+export async function benchEnv(): Promise<BenchEnv> {
+  const entry = configFromEnv();
+  const id = randomBytes(4).toString('hex');
+  const name = `${new URL(entry.mysql.url).pathname.slice(1)}_bench_${id}`;
+  const server = new URL(entry.mysql.url);
+  server.pathname = '/';
+  const admin = await mysql.createConnection({ uri: server.toString() });
+  await admin.query(`CREATE DATABASE \`${name}\``);
+  await admin.end();
+  const url = new URL(entry.mysql.url);
+  url.pathname = `/${name}`;
+  const pool = createMysqlPool({ url: url.toString(), connectionLimit: 1 });
+  await migrateMysql(pool);
+  await pool.end();
+  const clickhousePath = mkdtempSync(join(tmpdir(), 'shopstream-bench-'));
+  const topicPrefix = `bench${id}.`;
+  return {
+    entry,
+    id,
+    databaseUrl: url.toString(),
+    topicPrefix,
+    clickhousePath,
+    async cleanup() {
+      const conn = await mysql.createConnection({ uri: server.toString() });
+      await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await conn.end();
+      rmSync(clickhousePath, { recursive: true, force: true });
+      const kafkaAdmin = createKafka(entry.kafka).admin();
+      await kafkaAdmin.connect();
+      await kafkaAdmin.deleteTopics({ topics: Object.values(topicNames(topicPrefix)) }).catch(() => undefined);
+      await kafkaAdmin.disconnect();
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+/** Peak resident memory of this process, sampled every 100 ms until `stop`. */
+export function memorySampler(): { stop(): number } {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20, 0);
+    },
+  };
+}
+
+export function writeResults(results: Record<string, unknown>): string {
+  const dir = new URL('./results/', import.meta.url).pathname;
+  mkdirSync(dir, { recursive: true });
+  const date = new Date().toISOString();
+  const file = join(dir, `bench-${date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ date, machine: { cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency, node: process.version }, ...results }, null, 2)}\n`);
+  return file;
+}
+
+export function flag(argv: string[], name: string, fallback: number): number {
+  const index = argv.indexOf(name);
+  return index >= 0 ? Number(argv[index + 1]) : fallback;
+}
