@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
@@ -78,11 +78,39 @@ export function writeResults(results: Record<string, unknown>): string {
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString();
   const file = join(dir, `bench-${date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ date, machine: { cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency, node: process.version }, ...results }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ date, machine: { cpus: cpus().length, memoryGiB: round(totalmem() / 2 ** 30, 0), node: process.version }, ...results }, null, 2)}\n`);
   return file;
 }
 
 export function flag(argv: string[], name: string, fallback: number): number {
   const index = argv.indexOf(name);
   return index >= 0 ? Number(argv[index + 1]) : fallback;
+}
+
+/**
+ * Raises the MySQL/MariaDB server's InnoDB buffer pool to at least `bytes` for the bench and
+ * returns how to put it back (the server is the user's: it is restored after the run). When the
+ * admin account cannot change it, the bench runs with what the server has and says so.
+ */
+export async function ensureBufferPool(adminUrl: string, bytes: number): Promise<{ sizeMiB: number; restore(): Promise<void> }> {
+  const admin = await mysql.createConnection({ uri: adminUrl });
+  const current = async () => Number(((await admin.query('SELECT @@innodb_buffer_pool_size AS size')) as unknown as [[{ size: string }]])[0][0].size);
+  const original = await current();
+  if (original < bytes) {
+    try {
+      await admin.query('SET GLOBAL innodb_buffer_pool_size = ?', [bytes]);
+      for (let i = 0; i < 100 && (await current()) < bytes; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      console.log(`bench: innodb_buffer_pool_size raised from ${original / 2 ** 20} MiB to ${bytes / 2 ** 20} MiB for the run`);
+    } catch (error) {
+      console.log(`bench: could not raise innodb_buffer_pool_size (${(error as Error).message}); running with ${original / 2 ** 20} MiB`);
+    }
+  }
+  const sizeMiB = (await current()) / 2 ** 20;
+  return {
+    sizeMiB,
+    async restore() {
+      if ((await current()) !== original) await admin.query('SET GLOBAL innodb_buffer_pool_size = ?', [original]).catch(() => undefined);
+      await admin.end();
+    },
+  };
 }

@@ -15,7 +15,7 @@ import { benchEnv, memorySampler, percentile, round } from './common.js';
  * then idle publish latency (commit → Kafka acknowledgement) of single events, woken in process
  * and, for comparison, found by the poll fallback.
  */
-export async function relayBench(options: { events: number; idleSamples: number; batchSize: number }) {
+export async function relayBench(options: { events: number; idleSamples: number; batchSize: number; concurrency: number }) {
   const env = await benchEnv();
   const pool = createMysqlPool({ url: env.databaseUrl, connectionLimit: 4 });
   const topics = topicNames(env.topicPrefix);
@@ -55,7 +55,7 @@ export async function relayBench(options: { events: number; idleSamples: number;
       close: () => kafkaPublisher.close(),
     };
     const store = mysqlOutboxStore(pool);
-    const relay = new OutboxRelay(store, publisher, { batchSize: options.batchSize });
+    const relay = new OutboxRelay(store, publisher, { batchSize: options.batchSize, concurrency: options.concurrency });
     const drainStarted = performance.now();
     relay.start();
     await waitFor(async () => ((await store.stats()).backlog === 0 ? true : undefined), { timeoutMs: 30 * 60_000, intervalMs: 200, describe: 'the drain' });
@@ -91,6 +91,7 @@ export async function relayBench(options: { events: number; idleSamples: number;
     return {
       events: options.events,
       batchSize: options.batchSize,
+      concurrency: options.concurrency,
       fillSeconds: round(fillSeconds),
       drainSeconds: round(drainSeconds),
       drainEventsPerSecond: round(options.events / drainSeconds, 0),

@@ -1,5 +1,6 @@
 import { setLogLevel } from '../core/log.js';
-import { flag, writeResults } from './common.js';
+import { configFromEnv } from '../cli/config.js';
+import { ensureBufferPool, flag, writeResults } from './common.js';
 import { pipelineBench } from './pipeline.js';
 import { relayBench } from './relay.js';
 
@@ -14,15 +15,27 @@ async function main(): Promise<void> {
   const onlyIndex = argv.indexOf('--only');
   const only = onlyIndex >= 0 ? argv[onlyIndex + 1] : undefined;
   const results: Record<string, unknown> = {};
-  if (!only || only === 'pipeline') {
-    const args = { orders: flag(argv, '--orders', 5_000), rate: flag(argv, '--rate', 500), concurrency: flag(argv, '--concurrency', 64) };
-    console.log(`pipeline: ${args.orders} orders at ${args.rate}/s (concurrency ${args.concurrency})`);
-    results.pipeline = await pipelineBench(args);
-    console.log(JSON.stringify(results.pipeline, null, 2));
-  }
-  if (!only || only === 'relay') {
-    results.relay = await relayBench({ events: flag(argv, '--events', 1_000_000), idleSamples: flag(argv, '--idle-samples', 200), batchSize: flag(argv, '--batch', 2_000) });
-    console.log(JSON.stringify(results.relay, null, 2));
+  const entry = configFromEnv();
+  const bufferPool = await ensureBufferPool(entry.stack.mysqlAdminUrl, 1024 * 2 ** 20);
+  results.mysql = { innodbBufferPoolMiB: bufferPool.sizeMiB };
+  try {
+    if (!only || only === 'pipeline') {
+      const args = { orders: flag(argv, '--orders', 5_000), rate: flag(argv, '--rate', 500), concurrency: flag(argv, '--concurrency', 64) };
+      console.log(`pipeline: ${args.orders} orders at ${args.rate}/s (concurrency ${args.concurrency})`);
+      results.pipeline = await pipelineBench(args);
+      console.log(JSON.stringify(results.pipeline, null, 2));
+    }
+    if (!only || only === 'relay') {
+      results.relay = await relayBench({
+        events: flag(argv, '--events', 1_000_000),
+        idleSamples: flag(argv, '--idle-samples', 200),
+        batchSize: flag(argv, '--batch', 2_000),
+        concurrency: flag(argv, '--relay-concurrency', 2),
+      });
+      console.log(JSON.stringify(results.relay, null, 2));
+    }
+  } finally {
+    await bufferPool.restore();
   }
   console.log(`written to ${writeResults(results)}`);
 }

@@ -45,6 +45,7 @@ export async function mariadbUp(options: StackOptions): Promise<void> {
     : undefined;
   if (version) {
     options.say(`  ${SERVICE}: ${runningPid(proc) ? 'already running (project)' : 'using the server'} at ${address(options)} (${version})`);
+    await adviseBufferPool(options);
   } else {
     await startLocal(options, proc);
     version = await waitFor(() => probe(options.mysqlAdminUrl), { timeoutMs: options.startTimeoutMs, describe: SERVICE }).catch((error) => {
@@ -77,7 +78,7 @@ async function startLocal(options: StackOptions, proc: ManagedProcess): Promise<
     '--bind-address=127.0.0.1',
     `--socket=${join(options.dir, 'run', 'mariadb.sock')}`,
     `--pid-file=${join(options.dir, 'run', 'mariadbd.pid')}`,
-    '--innodb-buffer-pool-size=256M',
+    '--innodb-buffer-pool-size=1G',
     '--max-connections=500',
     ...asRoot,
   ]);
@@ -97,6 +98,24 @@ async function ensureInstalled(logFile: string): Promise<void> {
     await run('apt-get', ['install', '-y', '-qq', 'mariadb-server'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   } catch (error) {
     throw new StackError(SERVICE, `could not install mariadb-server from Debian: ${(error as Error).message}`, logFile, error);
+  }
+}
+
+/** InnoDB's default 128 MiB buffer pool makes a large outbox backlog drain from disk; say so. */
+async function adviseBufferPool(options: StackOptions): Promise<void> {
+  const connection = await mysql.createConnection({ uri: options.mysqlAdminUrl }).catch(() => undefined);
+  if (!connection) return;
+  try {
+    const [[row]] = (await connection.query('SELECT @@innodb_buffer_pool_size AS size')) as unknown as [[{ size: string }]];
+    const mib = Number(row?.size ?? 0) / 2 ** 20;
+    if (mib < 512) {
+      options.say(
+        `  ${SERVICE}: note: innodb_buffer_pool_size is ${mib.toFixed(0)} MiB; large outbox backlogs drain much faster with 1 GiB ` +
+          '(SET GLOBAL innodb_buffer_pool_size = 1073741824, or innodb_buffer_pool_size = 1G in the server config)',
+      );
+    }
+  } finally {
+    await connection.end();
   }
 }
 
