@@ -10,7 +10,7 @@ import { createClickHouse, type ClickHouseOptions } from '../clickhouse/client.j
 import { migrateClickHouse } from '../clickhouse/migrate.js';
 import { ClickHouseAnalyticsWriter } from '../clickhouse/writer.js';
 import { createLogger } from '../core/log.js';
-import { createKafka, type KafkaOptions } from '../kafka/client.js';
+import { createKafka, kafkaReadiness, type KafkaOptions } from '../kafka/client.js';
 import { KafkaOutboxPublisher } from '../kafka/outbox-publisher.js';
 import { baseTopicName, ensureTopics, TOPIC_KEYS, topicNames, topicSpecs, type TopicLayout, type TopicNames } from '../kafka/topics.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
@@ -159,14 +159,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
         const probe = kafka.admin();
         await probe.connect();
         stops.push(() => probe.disconnect());
-        readiness.push(async () => {
-          try {
-            await probe.listTopics({ timeout: 2_000 });
-            return { name: 'kafka', ok: true };
-          } catch (error) {
-            return { name: 'kafka', ok: false, detail: (error as Error).message };
-          }
-        });
+        readiness.push(kafkaReadiness(probe));
       }
       if (relay) {
         const started = relay;

@@ -43,3 +43,18 @@ export async function probeKafka(brokers: string[], timeoutMs = 5_000): Promise<
     await admin.disconnect();
   }
 }
+
+/**
+ * A readiness check on a long-lived admin client: do the brokers serve metadata right now?
+ * (Shape of api/ports ReadinessCheck.)
+ */
+export function kafkaReadiness(admin: Admin, timeoutMs = 2_000): () => Promise<{ name: string; ok: boolean; detail?: string }> {
+  return async () => {
+    try {
+      await admin.listTopics({ timeout: timeoutMs });
+      return { name: 'kafka', ok: true };
+    } catch (error) {
+      return { name: 'kafka', ok: false, detail: (error as Error).message };
+    }
+  };
+}

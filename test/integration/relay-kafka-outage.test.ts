@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../core/retry.js';
+import { createKafka, kafkaReadiness } from '../../kafka/client.js';
 import { kafkaDown, kafkaUp } from '../../stack/kafka.js';
 import { resolveStackOptions, type StackOptions } from '../../stack/options.js';
 import { startApi, type ApiHarness } from '../support/api.js';
@@ -39,6 +40,9 @@ describe('relay through a Kafka outage', () => {
   it('keeps accepting writes, grows the backlog, then drains everything in order: 0 lost', async () => {
     const { relay, close } = testRelay(api.pool, t, { errorBackoffMs: 250 }, kafka);
     relay.start();
+    const probe = createKafka(kafka).admin();
+    await probe.connect();
+    const kafkaReady = kafkaReadiness(probe);
     const ids = aggregates(50);
     try {
       const users: string[] = [];
@@ -58,10 +62,12 @@ describe('relay through a Kafka outage', () => {
       for (let version = 2; version <= 5; version++) await insertEvents(api.pool, ids.map((aggregateId) => ({ aggregateId, version })));
       await waitFor(async () => (relay.infrastructureError ? true : undefined), { timeoutMs: 30_000, describe: 'the relay to notice the outage' });
       expect(await unpublishedCount(api.pool)).toBe(100 + 200);
+      expect((await kafkaReady()).ok).toBe(false); // /readyz answers 503 meanwhile
 
       await kafkaUp(stack);
       await waitFor(async () => ((await unpublishedCount(api.pool)) === 0 ? true : undefined), { timeoutMs: 90_000, intervalMs: 250, describe: 'the drain after the outage' });
       expect(relay.infrastructureError).toBeUndefined();
+      expect((await kafkaReady()).ok).toBe(true);
 
       const userRecords = await readTopic(t.topics.users, t.registry, (r) => new Set(r.map((x) => x.key)).size >= 150, { kafka });
       expect(new Set(userRecords.map((r) => r.key))).toEqual(new Set(users));
@@ -69,6 +75,7 @@ describe('relay through a Kafka outage', () => {
       for (const id of ids) expect([...new Set(versionsByKey(orderRecords).get(id))]).toEqual([1, 2, 3, 4, 5]);
     } finally {
       await close();
+      await probe.disconnect();
     }
   });
 });
