@@ -6,11 +6,11 @@ import { createLogger, type Logger } from '../core/log.js';
 import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
 import type { OrderServiceDeps } from '../orders/deps.js';
 import { adminRoutes } from './admin-routes.js';
-import { analyticsRoutes } from './analytics-routes.js';
+import { analyticsRoutes, type AnalyticsDeps } from './analytics-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { openApiDocument } from './openapi.js';
 import { orderRoutes } from './order-routes.js';
-import type { AnalyticsReader, MetricsEndpoint, ReadinessCheck } from './ports.js';
+import type { MetricsEndpoint, ReadinessCheck } from './ports.js';
 import { problemHandler } from './problem.js';
 import { tokenBucketLimiter, type RateLimitOptions } from './rate-limit.js';
 import { mount, type RouteSpec } from './route.js';
@@ -40,7 +40,7 @@ export interface ApiDeps {
   /** Tokens and audit log of the admin API (served with `orders`). */
   admin?: { tokens: TokenStore; audit: AuditLog & { listAudit(limit: number): Promise<(AuditEntry & { at: number })[]> } };
   /** The analytics read side; absent when this process does not serve it. */
-  analytics?: AnalyticsReader;
+  analytics?: AnalyticsDeps;
   readiness?: ReadinessCheck[];
   metricsEndpoint?: MetricsEndpoint;
 }

@@ -95,6 +95,12 @@ export const ifMatchHeader = z
 
 const isoDate = z.iso.date();
 
+export const hourlySalesQuery = z.strictObject({ date: isoDate.optional() });
+
+export const topProductsQuery = z
+  .strictObject({ from: isoDate.optional(), to: isoDate.optional(), limit: z.coerce.number().int().min(1).max(1_000).default(10) })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
+
 export const dailySalesQuery = z
   .strictObject({ from: isoDate.optional(), to: isoDate.optional() })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });

@@ -11,6 +11,7 @@ const USAGE = `usage: shopstream <command>
   admin revoke-token --name N              revoke the tokens of N
   outbox failed | outbox retry <id>        parked outbox events; re-queue one
   schemas check | schemas register         check the .avsc files against the registry; register them
+  reconcile [--users N]                    compare every ClickHouse aggregate with MySQL; print the drift
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -31,6 +32,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'schemas': {
       const { schemasCommand } = await import('./schemas-command.js');
       return schemasCommand(config, rest);
+    }
+    case 'reconcile': {
+      const { reconcileCommand } = await import('./reconcile-command.js');
+      return reconcileCommand(config, rest);
     }
     case 'start': {
       const { startCommand } = await import('./start-command.js');

@@ -17,6 +17,7 @@ import { PrometheusMetrics } from '../metrics/prometheus.js';
 import { migrateMysql } from '../mysql/migrate.js';
 import { mysqlOrderStore } from '../mysql/order-store.js';
 import { mysqlOutboxStore } from '../mysql/outbox-store.js';
+import { MysqlAnalyticsTruth } from '../mysql/analytics-truth.js';
 import { createMysqlPool, type MysqlOptions } from '../mysql/pool.js';
 import { seedDemoData } from '../orders/demo-seed.js';
 import type { OrderServiceDeps } from '../orders/deps.js';
@@ -60,6 +61,8 @@ export interface PipelineConfig extends ServiceConnections {
   writeRateLimit: RateLimitOptions;
   /** Relay settings other than instrumentation (defaults: DEFAULT_RELAY_OPTIONS). */
   relay?: Partial<Omit<RelayOptions, 'metrics' | 'logger'>>;
+  /** Called when a role cannot go on (the stream topology failed or was fenced). */
+  onFatal?: (error: unknown) => void;
 }
 
 export interface Pipeline {
@@ -135,9 +138,11 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
 
     if (has('streams')) {
       const topology = buildShopstreamTopology(topics, registrySerdes(registry));
-      const streams = new KafkaStreams(topology, kafka, {
+      const streams = new KafkaStreams(topology, config.kafka, {
         applicationId: `${config.groupPrefix}-streams`,
         deadLetterTopic: topics.deadLetter,
+        replicationFactor: config.topicLayout.replicationFactor,
+        onFatal: (error) => config.onFatal?.(error),
         metrics,
       });
       stops.push(() => streams.close());
@@ -172,7 +177,10 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
         {
           orders,
           admin: adminStore && { tokens: adminStore, audit: adminStore },
-          analytics: clickhouse && has('api') ? new ClickHouseAnalytics(clickhouse, config.clickhouse.database) : undefined,
+          analytics:
+            clickhouse && has('api')
+              ? { store: new ClickHouseAnalytics(clickhouse, config.clickhouse.database), newestCommittedAt: () => new MysqlAnalyticsTruth(pool!).newestCommittedAt() }
+              : undefined,
           readiness,
           metricsEndpoint: metrics,
         },

@@ -11,26 +11,30 @@ export async function startCommand(config: EntryConfig, args: string[]): Promise
   const roles = (rolesArg ? rolesArg.split(',').map((r) => r.trim()) : [...ROLES]) as Role[];
   const unknown = roles.filter((role) => !ROLES.includes(role));
   if (unknown.length > 0) throw new ConfigError(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
+  let shutdown: (reason: string) => void = () => undefined;
   const pipeline = await startPipeline({
     ...config,
     roles,
     groupPrefix: 'shopstream',
+    onFatal: () => shutdown('a role failed'),
     // Every role serves /healthz, /readyz and /metrics; the api role adds the API and dashboard.
     httpPort: config.httpPort,
     httpHost: config.httpHost,
     seedDemo: args.includes('--seed-demo'),
   });
   logger.info(`shopstream is running (roles: ${roles.join(', ')})${pipeline.url ? ` at ${pipeline.url}` : ''}`);
+  let exitCode = 0;
   await new Promise<void>((resolve) => {
     let stopping = false;
-    const shutdown = (signal: string) => {
+    shutdown = (reason: string) => {
       if (stopping) return;
       stopping = true;
-      logger.info(`${signal}: stopping`);
+      if (reason === 'a role failed') exitCode = 1;
+      logger.info(`${reason}: stopping`);
       pipeline.stop().then(resolve, resolve);
     };
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });
-  return 0;
+  return exitCode;
 }

@@ -1,11 +1,17 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { AnalyticsHealth, AnalyticsReader, DailySales } from '../api/ports.js';
+import type { AnalyticsHealth, AnalyticsStore, DailySales, HourlySales, PaymentMethodSales, ProductSales, SalesStats, StatusSales, UserSales } from '../api/ports.js';
 import { averageMoney, normalizeMoney } from '../orders/money.js';
-import { sqlTimeToMicros } from '../core/time.js';
+import { microsToIso, sqlTimeToMicros } from '../core/time.js';
 import { assertIdentifier } from './client.js';
 
-/** Analytics queries (SPEC §6 definitions) on the aggregates; values only through query_params. */
-export class ClickHouseAnalytics implements AnalyticsReader {
+const money = (value: string | null | undefined) => normalizeMoney(value ?? '0');
+
+/**
+ * Analytics queries on the aggregates (SPEC §6 definitions); values only through query_params.
+ * Aggregates are sums of signed rows, so every query groups and sums (rows not yet merged by
+ * SummingMergeTree add up the same) and drops keys whose sum is zero.
+ */
+export class ClickHouseAnalytics implements AnalyticsStore {
   private readonly db: string;
 
   constructor(
@@ -17,25 +23,85 @@ export class ClickHouseAnalytics implements AnalyticsReader {
 
   async dailySales(from: string, to: string): Promise<DailySales[]> {
     const rows = await this.rows<{ day: string; orders: string; revenue: string }>(
-      `SELECT day, sum(orders) AS orders, sum(revenue) AS revenue
-       FROM ${this.db}.daily_sales
-       WHERE day BETWEEN {from:Date} AND {to:Date}
-       GROUP BY day HAVING orders != 0
-       ORDER BY day`,
+      `SELECT day, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.daily_sales
+       WHERE day BETWEEN {from:Date} AND {to:Date} GROUP BY day HAVING orders != 0 ORDER BY day`,
       { from, to },
     );
-    return rows.map((row) => {
-      const revenue = normalizeMoney(row.revenue);
-      return { date: row.day, orders: Number(row.orders), revenue, avgOrderValue: averageMoney(revenue, BigInt(row.orders)) };
-    });
+    return rows.map((row) => ({ date: row.day, orders: Number(row.orders), revenue: money(row.revenue), avgOrderValue: averageMoney(money(row.revenue), BigInt(row.orders)) }));
+  }
+
+  async hourlySales(date: string): Promise<HourlySales[]> {
+    const rows = await this.rows<{ hour: number; orders: string; revenue: string }>(
+      `SELECT toHour(hour) AS hour, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.hourly_sales
+       WHERE toDate(hour) = {date:Date} GROUP BY hour HAVING orders != 0 ORDER BY hour`,
+      { date },
+    );
+    return rows.map((row) => ({ hour: Number(row.hour), orders: Number(row.orders), revenue: money(row.revenue) }));
+  }
+
+  async orderStatus(): Promise<StatusSales[]> {
+    const rows = await this.rows<{ status: string; orders: string; revenue: string }>(
+      `SELECT status, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.status_sales GROUP BY status HAVING orders != 0 ORDER BY status`,
+      {},
+    );
+    return rows.map((row) => ({ status: row.status, orders: Number(row.orders), revenue: money(row.revenue) }));
+  }
+
+  async topProducts(from: string, to: string, limit: number): Promise<ProductSales[]> {
+    const rows = await this.rows<{ product_id: string; name: string; units: string; revenue: string }>(
+      `SELECT toString(product_id) AS product_id, anyLast(product_name) AS name, sum(units) AS units, sum(revenue) AS revenue
+       FROM ${this.db}.product_sales WHERE day BETWEEN {from:Date} AND {to:Date}
+       GROUP BY product_id HAVING units != 0 ORDER BY revenue DESC, product_id LIMIT {limit:UInt32}`,
+      { from, to, limit },
+    );
+    return rows.map((row) => ({ productId: row.product_id, name: row.name, units: Number(row.units), revenue: money(row.revenue) }));
+  }
+
+  async paymentMethods(): Promise<PaymentMethodSales[]> {
+    const rows = await this.rows<{ method: string; orders: string; revenue: string }>(
+      `SELECT method, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.payment_method_sales GROUP BY method HAVING orders != 0 ORDER BY method`,
+      {},
+    );
+    return rows.map((row) => ({ method: row.method, orders: Number(row.orders), revenue: money(row.revenue) }));
+  }
+
+  async stats(): Promise<SalesStats> {
+    const [row] = await this.rows<{ orders: string; revenue: string; customers: string }>(
+      `SELECT (SELECT sum(orders) FROM ${this.db}.daily_sales) AS orders,
+              (SELECT sum(revenue) FROM ${this.db}.daily_sales) AS revenue,
+              (SELECT count() FROM (SELECT user_id FROM ${this.db}.user_sales GROUP BY user_id HAVING sum(orders) > 0)) AS customers`,
+      {},
+    );
+    const revenue = money(row?.revenue);
+    const orders = Number(row?.orders ?? 0);
+    return { orders, revenue, avgOrderValue: averageMoney(revenue, orders), customers: Number(row?.customers ?? 0) };
+  }
+
+  async userSales(userId: string): Promise<UserSales> {
+    const [sums] = await this.rows<{ orders: string; revenue: string }>(
+      `SELECT sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.user_sales WHERE user_id = {user:UUID}`,
+      { user: userId },
+    );
+    const [range] = await this.rows<{ first: string | null; last: string | null }>(
+      `SELECT if(count() = 0, NULL, toString(min(created_at))) AS first, if(count() = 0, NULL, toString(max(created_at))) AS last
+       FROM ${this.db}.orders FINAL
+       WHERE user_id = {user:UUID} AND is_deleted = 0 AND status NOT IN ('CANCELLED', 'REFUNDED')`,
+      { user: userId },
+    );
+    return {
+      orders: Number(sums?.orders ?? 0),
+      revenue: money(sums?.revenue),
+      firstOrderAt: range?.first ? microsToIso(sqlTimeToMicros(range.first)) : null,
+      lastOrderAt: range?.last ? microsToIso(sqlTimeToMicros(range.last)) : null,
+    };
   }
 
   async health(): Promise<AnalyticsHealth> {
     const [row] = await this.rows<{ newest: string | null }>(
-      `SELECT if(count() = 0, NULL, toString(max(committed_at))) AS newest FROM ${this.db}.order_changes`,
+      `SELECT if(count() = 0, NULL, toString(max(newest_committed_at))) AS newest FROM ${this.db}.pipeline_freshness`,
       {},
     );
-    return { reachable: true, newestAppliedAt: row?.newest ? sqlTimeToMicros(row.newest) : null };
+    return { reachable: true, newestAppliedAt: row?.newest && !row.newest.startsWith('1970') ? sqlTimeToMicros(row.newest) : null };
   }
 
   private async rows<T>(query: string, query_params: Record<string, unknown>): Promise<T[]> {

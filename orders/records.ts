@@ -5,6 +5,16 @@ import { isCounted, type OrderStatus } from './model.js';
  * shop.order-changes.v1). Money is a decimal string, times epoch microseconds. OrderState is the
  * streams' internal state; the records are the load contract, named like the ClickHouse columns.
  */
+export interface OrderStateLine {
+  lineNo: number;
+  productId: string;
+  productName: string;
+  category: string;
+  quantity: number;
+  unitPrice: string;
+  lineTotal: string;
+}
+
 export interface OrderState {
   orderId: string;
   version: number;
@@ -14,7 +24,7 @@ export interface OrderState {
   status: OrderStatus;
   currency: string;
   totalAmount: string;
-  items: { productId: string; quantity: number; lineTotal: string }[];
+  items: OrderStateLine[];
   paymentMethod: string;
   paymentStatus: string;
   createdAt: number;
@@ -34,6 +44,7 @@ export interface OrderEnriched {
   currency: string;
   total_amount: string;
   item_count: number;
+  items: { line_no: number; product_id: string; product_name: string; category: string; quantity: number; unit_price: string; line_total: string }[];
   payment_method: string;
   payment_status: string;
   created_at: number;
@@ -54,7 +65,7 @@ export interface OrderChange {
   total_amount: string;
   payment_method: string;
   created_at: number;
-  items: { product_id: string; quantity: number; line_total: string }[];
+  items: { product_id: string; product_name: string; category: string; quantity: number; line_total: string }[];
   committed_at: number;
 }
 
@@ -69,6 +80,15 @@ export function toEnriched(state: OrderState): OrderEnriched {
     currency: state.currency,
     total_amount: state.totalAmount,
     item_count: state.items.reduce((sum, item) => sum + item.quantity, 0),
+    items: state.items.map((item) => ({
+      line_no: item.lineNo,
+      product_id: item.productId,
+      product_name: item.productName,
+      category: item.category,
+      quantity: item.quantity,
+      unit_price: item.unitPrice,
+      line_total: item.lineTotal,
+    })),
     payment_method: state.paymentMethod,
     payment_status: state.paymentStatus,
     created_at: state.createdAt,
@@ -96,7 +116,13 @@ export function signedChanges(previous: OrderState | undefined, next: OrderState
     total_amount: state.totalAmount,
     payment_method: state.paymentMethod,
     created_at: state.createdAt,
-    items: state.items.map((item) => ({ product_id: item.productId, quantity: item.quantity, line_total: item.lineTotal })),
+    items: state.items.map((item) => ({
+      product_id: item.productId,
+      product_name: item.productName,
+      category: item.category,
+      quantity: item.quantity,
+      line_total: item.lineTotal,
+    })),
     committed_at: next.committedAt,
   });
   return previous ? [row(previous, -1), row(next, 1)] : [row(next, 1)];

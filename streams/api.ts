@@ -62,7 +62,22 @@ export interface KeyValueStore<K, V> extends StateStore {
 
 export interface StoreBuilder<S extends StateStore = StateStore> {
   readonly name: string;
+  /** Changes go to the compacted changelog topic `<applicationId>-<name>-changelog`. */
+  readonly logged: boolean;
   build(): S;
+}
+
+/**
+ * A store every instance holds whole, loaded from `topic` (all partitions) before processing
+ * starts and kept up to date while it runs; processors may only read it. For small lookup tables
+ * (users, products) that are not co-partitioned with the stream.
+ */
+export interface GlobalStoreSpec<V = unknown> {
+  name: string;
+  topic: string;
+  valueSerde: Serde<V>;
+  /** Applies one record of the topic to the store (the topic is the store's changelog). */
+  update(store: KeyValueStore<string, unknown>, key: string, value: V): void;
 }
 
 export interface Serde<T> {

@@ -1,87 +1,129 @@
+import { hostname } from 'node:os';
 import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { noopMetrics, type Metrics } from '../metrics/metrics.js';
-import type { Consumer, Kafka, Producer } from '../kafka/client.js';
+import { createKafka, type Consumer, type Kafka, type KafkaOptions, type Producer } from '../kafka/client.js';
+import { ensureTopics } from '../kafka/topics.js';
 import type { FailureHandler, Headers } from './api.js';
+import { PartitionReader } from './internal/partition-reader.js';
 import { StreamTask, type RawRecord, type SinkOutput } from './internal/task.js';
+import { InMemoryKeyValueStore } from './state.js';
 import type { Topology } from './topology.js';
 
 export interface StreamsOptions {
-  /** Consumer group and transactional-id prefix. Required. */
+  /** Consumer group, transactional-id prefix and changelog topic prefix. Required. */
   applicationId: string;
+  /** This instance's name in transactional ids. Default: host-pid. */
+  instanceId: string;
   /** Dead-letter topic for records a handler sends there. Default: none (dead-letter acts as fail). */
   deadLetterTopic: string | undefined;
   /** Failure policy per stage (deserialize, process, produce). Default: fail. */
   onFailure: FailureHandler;
-  /** Most records handed to one batch. Default 2,000. */
+  /** Called once when processing cannot go on (a stage failed, the producer was fenced). */
+  onFatal: (error: unknown) => void;
+  /** Most records processed in one transaction. Default 2,000. */
   maxBatchSize: number;
   /** Punctuation check interval. Default 1,000 ms. */
   punctuateIntervalMs: number;
+  /** Replication factor of the changelog topics. Default 1. */
+  replicationFactor: number;
   metrics: Metrics;
   logger: Logger;
 }
 
 export const DEFAULT_STREAMS_OPTIONS: Omit<StreamsOptions, 'applicationId'> = {
+  instanceId: `${hostname()}-${process.pid}`,
   deadLetterTopic: undefined,
   onFailure: () => 'fail',
+  onFatal: () => undefined,
   maxBatchSize: 2_000,
   punctuateIntervalMs: 1_000,
+  replicationFactor: 1,
   metrics: noopMetrics,
   logger: createLogger('streams'),
 };
 
+export function changelogTopic(applicationId: string, store: string): string {
+  return `${applicationId}-${store}-changelog`;
+}
+
 /**
- * Runs a Topology against Kafka. Per batch of a partition: deserialize → process → produce the
- * outputs (idempotent producer, awaited acks) → commit the consumed offsets. Processing is
- * at-least-once: after a crash between produce and commit, a batch is processed again.
+ * Runs a Topology against Kafka with exactly-once processing.
  *
- * Lifecycle: `start` joins the consumer group and returns once consuming; `close` stops
- * consuming, lets the batch in flight finish, closes processors and stores, disconnects.
+ * Tasks: one per input partition (the source topics are co-partitioned: partition p of every
+ * source belongs to task p). On assignment a task's logged stores are restored from their
+ * compacted changelog partitions before it sees a record; on revocation the task is closed.
+ * Global stores are loaded whole before processing starts and followed while it runs.
+ *
+ * Exactly once: each batch of a partition is one Kafka transaction holding its outputs, its
+ * store changes (changelog records) and the consumed offsets. If anything fails the transaction
+ * is aborted, the pending store writes are dropped and the batch is read again, so outputs,
+ * state and offsets always move together. A zombie instance is fenced by the brokers; its
+ * commit fails and `onFatal` is called.
+ *
+ * Lifecycle: `start` resolves once consuming; `close` stops consuming, lets the transaction in
+ * flight finish, closes processors and stores, disconnects.
  */
 export class KafkaStreams {
   private readonly options: StreamsOptions;
-  private readonly task: StreamTask;
+  private readonly kafka: Kafka;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
+  private readonly tasks = new Map<number, StreamTask>();
+  private readonly globalStores = new Map<string, InMemoryKeyValueStore<unknown>>();
+  private globalReader: PartitionReader | undefined;
+  private restoreReader: PartitionReader | undefined;
   private punctuation: NodeJS.Timeout | undefined;
   private failure: unknown;
-  private readonly processed;
+  private inFlight: Promise<void> = Promise.resolve();
+  private readonly instruments;
 
   constructor(
     private readonly topology: Topology,
-    kafka: Kafka,
+    private readonly kafkaOptions: KafkaOptions,
     options: Partial<StreamsOptions> & { applicationId: string },
   ) {
     this.options = { ...DEFAULT_STREAMS_OPTIONS, ...options };
-    this.task = new StreamTask(topology, this.options.onFailure);
-    this.consumer = kafka.consumer({
-      kafkaJS: { groupId: this.options.applicationId, fromBeginning: true, autoCommit: false },
+    this.kafka = createKafka(kafkaOptions);
+    const id = this.options.applicationId;
+    this.consumer = this.kafka.consumer({
+      kafkaJS: { groupId: id, fromBeginning: true, autoCommit: false },
+      'isolation.level': 'read_committed',
       'js.consumer.max.batch.size': this.options.maxBatchSize,
       'fetch.wait.max.ms': 10,
+      'partition.assignment.strategy': 'range',
+      rebalance_cb: (error: { code: number }, assignment: { topic: string; partition: number }[]) => this.onRebalance(error, assignment),
     });
-    this.producer = kafka.producer({ 'linger.ms': 2, 'enable.idempotence': true, acks: -1, 'compression.type': 'lz4' });
-    this.processed = this.options.metrics.counter({
-      name: 'shopstream_streams_records_processed_total',
-      help: 'Records processed by the stream topology',
-      labelNames: ['topic'],
+    this.producer = this.kafka.producer({
+      'transactional.id': `${id}-${this.options.instanceId}`,
+      'enable.idempotence': true,
+      acks: -1,
+      'linger.ms': 2,
+      'compression.type': 'lz4',
+      partitioner: 'murmur2_random',
     });
+    const metrics = this.options.metrics;
+    this.instruments = {
+      processed: metrics.counter({ name: 'shopstream_streams_records_processed_total', help: 'Records processed by the topology', labelNames: ['topic'] }),
+      aborted: metrics.counter({ name: 'shopstream_streams_transactions_aborted_total', help: 'Stream transactions aborted and retried' }),
+      restored: metrics.counter({ name: 'shopstream_streams_records_restored_total', help: 'Changelog records restored into state stores' }),
+    };
   }
 
   async start(): Promise<void> {
-    this.task.init();
+    await this.ensureChangelogs();
+    await this.loadGlobalStores();
+    this.restoreReader = new PartitionReader(this.kafkaOptions.brokers, `${this.options.applicationId}-restore`);
+    await this.restoreReader.connect();
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topology.sourceTopics() });
     await this.consumer.run({
       eachBatch: async ({ batch }) => {
-        if (this.failure) return;
-        try {
-          await this.processBatch(batch.topic, batch.partition, batch.messages);
-        } catch (error) {
-          this.failure = error;
-          this.options.logger.error('stream processing failed; stopping', { error: errorMessage(error) });
-          throw error;
-        }
+        if (this.failure) throw this.failure;
+        const run = this.inFlight.then(() => this.processBatch(batch.topic, batch.partition, batch.messages));
+        this.inFlight = run.catch(() => undefined);
+        await run;
       },
     });
     this.punctuation = setInterval(() => void this.punctuate(), this.options.punctuateIntervalMs);
@@ -90,8 +132,100 @@ export class KafkaStreams {
   async close(): Promise<void> {
     clearInterval(this.punctuation);
     await this.consumer.disconnect().catch(() => undefined);
+    await this.inFlight;
     await this.producer.disconnect().catch(() => undefined);
-    this.task.close();
+    await this.restoreReader?.close().catch(() => undefined);
+    await this.globalReader?.close().catch(() => undefined);
+    for (const task of this.tasks.values()) task.close();
+    this.tasks.clear();
+  }
+
+  /** Partitions this instance processes now (for tests and status). */
+  assignedPartitions(): number[] {
+    return [...this.tasks.keys()].sort((a, b) => a - b);
+  }
+
+  private async ensureChangelogs(): Promise<void> {
+    const logged = [...this.topology.stores.values()].filter((store) => store.logged);
+    if (logged.length === 0) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const [source] = await admin.fetchTopicMetadata({ topics: [this.topology.sourceTopics()[0]!] });
+      const partitions = source!.partitions.length;
+      await ensureTopics(
+        admin,
+        logged.map((store) => ({
+          name: changelogTopic(this.options.applicationId, store.name),
+          partitions,
+          replicationFactor: this.options.replicationFactor,
+          config: { 'cleanup.policy': 'compact', 'min.insync.replicas': String(Math.min(2, this.options.replicationFactor)) },
+        })),
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async loadGlobalStores(): Promise<void> {
+    const specs = [...this.topology.globalStores.values()];
+    if (specs.length === 0) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const metadata = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) }).finally(() => admin.disconnect());
+    const byTopic = new Map(specs.map((spec) => [spec.topic, spec]));
+    for (const spec of specs) this.globalStores.set(spec.name, new InMemoryKeyValueStore(spec.name, false));
+    this.globalReader = new PartitionReader(this.kafkaOptions.brokers, `${this.options.applicationId}-global`);
+    await this.globalReader.connect();
+    const partitions = metadata.flatMap((topic) => topic.partitions.map((p) => ({ topic: topic.name, partition: p.partitionId })));
+    // Global topics are changelogs of their own: apply each record in order as it comes.
+    await this.globalReader.follow(partitions, async (record) => {
+      const spec = byTopic.get(record.topic)!;
+      if (record.key === null) return;
+      const store = this.globalStores.get(spec.name)!;
+      try {
+        spec.update(store, record.key, await spec.valueSerde.deserialize(record.topic, record.value, {}));
+        store.commit();
+      } catch (error) {
+        store.abort();
+        this.options.logger.warn('global store record skipped', { store: spec.name, error: errorMessage(error) });
+      }
+    });
+  }
+
+  /** Awaited by the consumer before an assignment takes effect, so tasks are restored first. */
+  private async onRebalance(error: { code: number }, assignment: { topic: string; partition: number }[]): Promise<void> {
+    const assigning = error.code === -175; // ERR__ASSIGN_PARTITIONS
+    const partitions = [...new Set(assignment.map((tp) => tp.partition))];
+    if (!assigning) {
+      await this.inFlight;
+      for (const partition of partitions) {
+        this.tasks.get(partition)?.close();
+        this.tasks.delete(partition);
+      }
+      return;
+    }
+    for (const partition of partitions) {
+      if (this.tasks.has(partition)) continue;
+      const task = new StreamTask(this.topology, this.options.onFailure, Date.now, this.globalStores);
+      task.createStores();
+      await this.restore(task, partition);
+      task.init();
+      this.tasks.set(partition, task);
+    }
+  }
+
+  private async restore(task: StreamTask, partition: number): Promise<void> {
+    const logged = [...task.localStores.entries()].filter(([, store]) => store instanceof InMemoryKeyValueStore && store.logged) as [string, InMemoryKeyValueStore<unknown>][];
+    const topics = new Map(logged.map(([name, store]) => [changelogTopic(this.options.applicationId, name), store]));
+    let restored = 0;
+    await this.restoreReader!.readToEnd([...topics.keys()].map((topic) => ({ topic, partition })), (record) => {
+      if (record.key === null) return;
+      topics.get(record.topic)!.restore(record.key, record.value === null ? null : JSON.parse(record.value.toString('utf8')));
+      restored++;
+    });
+    this.instruments.restored.inc(undefined, restored);
+    if (restored > 0) this.options.logger.info('restored state', { partition, records: restored });
   }
 
   private async processBatch(
@@ -100,30 +234,57 @@ export class KafkaStreams {
     messages: { key: Buffer | null; value: Buffer | null; offset: string; timestamp: string; headers?: unknown }[],
   ): Promise<void> {
     if (messages.length === 0) return;
+    const task = this.tasks.get(partition);
+    if (!task) throw new Error(`no task for partition ${partition} (not assigned to this instance)`);
     const outputs: SinkOutput[] = [];
     const deadLetters: { raw: RawRecord; error: unknown; stage: string }[] = [];
-    for (const message of messages) {
-      const raw: RawRecord = {
-        topic,
-        partition,
-        offset: message.offset,
-        key: message.key,
-        value: message.value,
-        headers: toHeaders(message.headers),
-        timestamp: Number(message.timestamp),
-      };
-      const result = await this.task.processRaw(raw);
-      outputs.push(...result.outputs);
-      if (result.deadLetter) deadLetters.push({ raw, ...result.deadLetter });
+    const transaction = await this.producer.transaction();
+    try {
+      for (const message of messages) {
+        const raw: RawRecord = {
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+          headers: toHeaders(message.headers),
+          timestamp: Number(message.timestamp),
+        };
+        const result = await task.processRaw(raw);
+        outputs.push(...result.outputs);
+        if (result.deadLetter) deadLetters.push({ raw, ...result.deadLetter });
+      }
+      await this.send(transaction, outputs);
+      await this.sendDeadLetters(transaction, deadLetters);
+      await this.sendChangelog(transaction, task, partition);
+      const last = messages[messages.length - 1]!.offset;
+      await transaction.sendOffsets({ consumer: this.consumer, topics: [{ topic, partitions: [{ partition, offset: String(BigInt(last) + 1n) }] }] });
+      await transaction.commit();
+      task.commitStores();
+      this.instruments.processed.inc({ topic }, messages.length);
+    } catch (error) {
+      task.abortStores();
+      this.instruments.aborted.inc();
+      await transaction.abort().catch(() => undefined);
+      if (isFatal(error)) this.fail(error);
+      throw error;
     }
-    await this.produce(outputs);
-    await this.sendDeadLetters(deadLetters);
-    const last = messages[messages.length - 1]!.offset;
-    await this.consumer.commitOffsets([{ topic, partition, offset: String(BigInt(last) + 1n) }]);
-    this.processed.inc({ topic }, messages.length);
   }
 
-  private async produce(outputs: SinkOutput[]): Promise<void> {
+  /** Pending store writes go to the changelog inside the transaction; they apply on commit. */
+  private async sendChangelog(transaction: Producer, task: StreamTask, partition: number): Promise<void> {
+    for (const [name, store] of task.localStores) {
+      if (!(store instanceof InMemoryKeyValueStore) || !store.logged) continue;
+      const changes = store.pendingChanges();
+      if (changes.length === 0) continue;
+      await transaction.send({
+        topic: changelogTopic(this.options.applicationId, name),
+        messages: changes.map((change) => ({ key: change.key, value: change.value === null ? null : JSON.stringify(change.value), partition })),
+      });
+    }
+  }
+
+  private async send(producer: Producer, outputs: SinkOutput[]): Promise<void> {
     const byTopic = new Map<string, { key: Buffer | null; value: Buffer; headers: Headers }[]>();
     for (const { sink, record } of outputs) {
       let key: Buffer | null;
@@ -132,22 +293,21 @@ export class KafkaStreams {
         key = record.key === null || record.key === undefined ? null : await sink.key.serialize(sink.topic, record.key, record.headers);
         value = await sink.value.serialize(sink.topic, record.value, record.headers);
       } catch (error) {
-        const response = this.options.onFailure({ stage: 'produce', error });
-        if (response === 'continue') continue;
+        if (this.options.onFailure({ stage: 'produce', error }) === 'continue') continue;
         throw error;
       }
       const list = byTopic.get(sink.topic) ?? [];
       list.push({ key, value, headers: record.headers });
       byTopic.set(sink.topic, list);
     }
-    await Promise.all([...byTopic].map(([topic, messages]) => this.producer.send({ topic, messages })));
+    for (const [topic, messages] of byTopic) await producer.send({ topic, messages });
   }
 
-  private async sendDeadLetters(entries: { raw: RawRecord; error: unknown; stage: string }[]): Promise<void> {
+  private async sendDeadLetters(producer: Producer, entries: { raw: RawRecord; error: unknown; stage: string }[]): Promise<void> {
     if (entries.length === 0) return;
     const topic = this.options.deadLetterTopic;
     if (!topic) throw new Error(`a record was sent to the dead-letter topic, but none is configured: ${errorMessage(entries[0]!.error)}`);
-    await this.producer.send({
+    await producer.send({
       topic,
       messages: entries.map(({ raw, error, stage }) => ({
         key: raw.key,
@@ -163,14 +323,40 @@ export class KafkaStreams {
     });
   }
 
+  /** Punctuators run inside their own transaction per task. */
   private async punctuate(): Promise<void> {
     if (this.failure) return;
-    try {
-      await this.produce(await this.task.punctuate());
-    } catch (error) {
-      this.options.logger.warn('punctuation failed', { error: errorMessage(error) });
-    }
+    const run = this.inFlight.then(async () => {
+      for (const [partition, task] of this.tasks) {
+        const transaction = await this.producer.transaction();
+        try {
+          await this.send(transaction, await task.punctuate());
+          await this.sendChangelog(transaction, task, partition);
+          await transaction.commit();
+          task.commitStores();
+        } catch (error) {
+          task.abortStores();
+          await transaction.abort().catch(() => undefined);
+          this.options.logger.warn('punctuation failed', { partition, error: errorMessage(error) });
+        }
+      }
+    });
+    this.inFlight = run.catch(() => undefined);
+    await this.inFlight;
   }
+
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.options.logger.error('stream processing stopped', { error: errorMessage(error) });
+    this.options.onFatal(error);
+  }
+}
+
+/** A stage the handler said to fail on, or a fenced/fatal producer: this instance must stop. */
+function isFatal(error: unknown): boolean {
+  const e = error as { code?: string; fatal?: boolean; message?: string };
+  return e.code === 'STREAMS_STAGE_FAILED' || e.fatal === true || /fenced/i.test(e.message ?? '');
 }
 
 function toHeaders(headers: unknown): Headers {

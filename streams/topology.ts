@@ -1,4 +1,4 @@
-import type { ProcessorSupplier, Serde, StoreBuilder } from './api.js';
+import type { GlobalStoreSpec, ProcessorSupplier, Serde, StoreBuilder } from './api.js';
 
 export interface SourceNode {
   kind: 'source';
@@ -32,6 +32,7 @@ export type TopologyNode = SourceNode | ProcessorNode | SinkNode;
 export class Topology {
   readonly nodes = new Map<string, TopologyNode>();
   readonly stores = new Map<string, StoreBuilder>();
+  readonly globalStores = new Map<string, GlobalStoreSpec<any>>();
 
   addSource<K, V>(name: string, topics: string[], serdes: { key: Serde<K>; value: Serde<V> }): this {
     for (const topic of topics) {
@@ -59,6 +60,14 @@ export class Topology {
     return this;
   }
 
+  /** A read-only store every task can read, loaded from a topic (see GlobalStoreSpec). */
+  addGlobalStore<V>(spec: GlobalStoreSpec<V>): this {
+    if (this.stores.has(spec.name) || this.globalStores.has(spec.name)) throw new Error(`store ${spec.name} is already defined`);
+    if (this.sourceFor(spec.topic)) throw new Error(`topic ${spec.topic} already has a source`);
+    this.globalStores.set(spec.name, spec as GlobalStoreSpec<any>);
+    return this;
+  }
+
   sourceTopics(): string[] {
     return [...this.nodes.values()].flatMap((node) => (node.kind === 'source' ? node.topics : []));
   }
@@ -72,12 +81,13 @@ export class Topology {
   }
 
   describe(): string {
-    return [...this.nodes.values()]
+    const globals = [...this.globalStores.values()].map((g) => `GlobalStore: ${g.name} (topic: ${g.topic})`);
+    return [...globals, ...[...this.nodes.values()]
       .map((node) => {
         if (node.kind === 'source') return `Source: ${node.name} (topics: ${node.topics.join(', ')}) --> ${node.children.join(', ') || 'none'}`;
         if (node.kind === 'sink') return `Sink: ${node.name} (topic: ${node.topic})`;
         return `Processor: ${node.name} (stores: ${node.stores.join(', ') || 'none'}) --> ${node.children.join(', ') || 'none'}`;
-      })
+      })]
       .join('\n');
   }
 

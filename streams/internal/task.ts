@@ -1,4 +1,5 @@
 import type { Cancellable, FailureHandler, Headers, Processor, ProcessorContext, RecordMetadata, StateStore, StreamRecord } from '../api.js';
+import { InMemoryKeyValueStore, type StoreChange } from '../state.js';
 import type { SinkNode, SourceNode, Topology } from '../topology.js';
 
 /** A consumed record before deserialization. */
@@ -38,9 +39,13 @@ export class StreamsStageError extends Error {
 }
 
 /**
- * Runs records through one instance of a topology: its processors and state stores. Used by the
- * Kafka runtime and by the test driver. A record's outputs are all-or-nothing: if a processor
- * throws, whatever it forwarded for that record is dropped (state it already changed stays).
+ * Runs records through one instance of a topology (one per input partition): its processors and
+ * state stores. Used by the Kafka runtime and by the test driver. A record's outputs are
+ * all-or-nothing: if a processor throws, whatever it forwarded for that record is dropped.
+ *
+ * Store writes stay pending until `commitStores` (after the Kafka transaction holding the
+ * outputs and the changelog records committed) or `abortStores` (the transaction aborted), so
+ * the stores never run ahead of what Kafka has.
  */
 export class StreamTask {
   private readonly processors = new Map<string, Processor<any, any, any, any>>();
@@ -53,10 +58,22 @@ export class StreamTask {
     readonly topology: Topology,
     private readonly onFailure: FailureHandler,
     private readonly clock: () => number = Date.now,
+    /** Global stores, shared by every task of the instance (read-only for processors). */
+    private readonly globalStores: ReadonlyMap<string, StateStore> = new Map(),
   ) {}
 
-  init(): void {
+  /** Builds the stores (empty): restore them before `init` when they are logged. */
+  createStores(): void {
     for (const [name, builder] of this.topology.stores) this.stores.set(name, builder.build());
+  }
+
+  /** The task's own stores (logged ones are restored from their changelogs). */
+  get localStores(): ReadonlyMap<string, StateStore> {
+    return this.stores;
+  }
+
+  init(): void {
+    if (this.stores.size === 0) this.createStores();
     for (const node of this.topology.nodes.values()) {
       if (node.kind !== 'processor') continue;
       const processor = node.supplier();
@@ -66,9 +83,24 @@ export class StreamTask {
   }
 
   getStateStore<S extends StateStore>(name: string): S {
-    const store = this.stores.get(name);
+    const store = this.stores.get(name) ?? this.globalStores.get(name);
     if (!store) throw new Error(`no state store named ${name}`);
     return store as S;
+  }
+
+  /** Makes pending store writes durable; returns the changes of logged stores, per store. */
+  commitStores(): Map<string, StoreChange[]> {
+    const changes = new Map<string, StoreChange[]>();
+    for (const [name, store] of this.stores) {
+      if (!(store instanceof InMemoryKeyValueStore)) continue;
+      const committed = store.commit();
+      if (store.logged && committed.length > 0) changes.set(name, committed);
+    }
+    return changes;
+  }
+
+  abortStores(): void {
+    for (const store of this.stores.values()) if (store instanceof InMemoryKeyValueStore) store.abort();
   }
 
   /** Deserializes with the source's serdes, then processes. */
@@ -140,7 +172,7 @@ export class StreamTask {
         for (const child of childName === undefined ? children : [childName]) this.dispatch(child, record);
       },
       getStateStore: <S extends StateStore>(storeName: string) => {
-        if (!stores.includes(storeName)) throw new Error(`processor ${name} is not connected to store ${storeName}`);
+        if (!stores.includes(storeName) && !this.globalStores.has(storeName)) throw new Error(`processor ${name} is not connected to store ${storeName}`);
         return this.getStateStore<S>(storeName);
       },
       schedule: (intervalMs, punctuator): Cancellable => {

@@ -54,13 +54,20 @@ describe('one order through every stage', () => {
     );
     expect(sales).toEqual([{ date: day, orders: 1, revenue: '59.97', avgOrderValue: '59.97' }]);
 
-    // The latest state in ClickHouse matches MySQL row for row.
-    const result = await pipeline.clickhouse!.query({
-      query: `SELECT toString(order_id) AS id, version, status, toString(total_amount) AS total, is_deleted
-              FROM ${config.clickhouse.database}.orders FINAL`,
-      format: 'JSONEachRow',
-    });
-    expect(await result.json()).toEqual([{ id: order.id, version: '1', status: 'PENDING', total: '59.97', is_deleted: 0 }]);
+    // The latest state in ClickHouse matches MySQL row for row (the two topics load independently).
+    const rows = await waitFor(
+      async () => {
+        const result = await pipeline.clickhouse!.query({
+          query: `SELECT toString(order_id) AS id, version, status, toString(total_amount) AS total, is_deleted
+                  FROM ${config.clickhouse.database}.orders FINAL`,
+          format: 'JSONEachRow',
+        });
+        const found = await result.json();
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50, describe: 'the order in analytics.orders' },
+    );
+    expect(rows).toEqual([{ id: order.id, version: '1', status: 'PENDING', total: '59.97', is_deleted: 0 }]);
     const [[mysqlRow]] = (await pipeline.pool!.query('SELECT id, version, status, total_amount FROM orders')) as unknown as [[Record<string, unknown>]];
     expect(mysqlRow).toEqual({ id: order.id, version: 1, status: 'PENDING', total_amount: '59.97' });
   });

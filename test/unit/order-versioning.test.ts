@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { isCounted, type OrderStatus } from '../../orders/model.js';
 import type { OrderChange, OrderEnriched, OrderState } from '../../orders/records.js';
-import { signedChanges } from '../../orders/records.js';
 import type { Decoded } from '../../registry/avro-registry.js';
 import type { KeyValueStore, Serde } from '../../streams/api.js';
 import { buildShopstreamTopology } from '../../streams/shopstream/topology.js';
@@ -8,7 +8,7 @@ import { ORDER_STATE_STORE } from '../../streams/shopstream/order-versioning.js'
 import { TopologyTestDriver } from '../../streams/test-driver.js';
 import { topicNames } from '../../kafka/topics.js';
 
-const unused: Serde<unknown> = {
+const bypassed: Serde<any> = {
   serialize: () => {
     throw new Error('the test driver bypasses serdes');
   },
@@ -17,95 +17,131 @@ const unused: Serde<unknown> = {
   },
 };
 const topics = topicNames();
+const USER = '00000000-0000-4000-8000-0000000000a1';
+const PRODUCT = '00000000-0000-4000-8000-0000000000b1';
 
-function orderCreated(orderId: string, total = '25.00', version = 1): Decoded {
-  return {
-    name: 'OrderCreated',
-    fullName: 'dev.shopstream.orders.OrderCreated',
-    schemaId: 1,
-    value: {
-      orderId,
-      version,
-      userId: 'u-1',
-      status: 'PENDING',
-      currency: 'USD',
-      totalAmount: total,
-      items: [{ lineNo: 1, productId: 'p-1', quantity: 2, unitPrice: '12.50', lineTotal: total }],
-      createdAt: 1_764_000_000_000_000,
-    },
-  };
-}
+const event = (name: string, value: Record<string, unknown>): Decoded => ({ name, fullName: `dev.shopstream.orders.${name}`, schemaId: 1, value });
+const created = (orderId: string, total = '25.00') =>
+  event('OrderCreated', {
+    orderId,
+    version: 1,
+    userId: USER,
+    status: 'PENDING',
+    currency: 'USD',
+    totalAmount: total,
+    items: [{ lineNo: 1, productId: PRODUCT, quantity: 2, unitPrice: '12.50', lineTotal: total }],
+    createdAt: 1_764_000_000_000_000,
+  });
+const statusChanged = (orderId: string, version: number, status: OrderStatus, paymentMethod: string | null = null) =>
+  event('OrderStatusChanged', { orderId, version, previousStatus: 'X', status, paymentMethod, changedAt: 1_764_000_100_000_000 + version });
+const cancelled = (orderId: string, version: number) => event('OrderCancelled', { orderId, version, previousStatus: 'X', reason: null, cancelledAt: 1_764_000_200_000_000 });
+const refunded = (orderId: string, version: number) => event('OrderRefunded', { orderId, version, previousStatus: 'X', refundedAt: 1_764_000_300_000_000 });
+const deleted = (orderId: string, version: number) => event('OrderDeleted', { orderId, version, deletedBy: 'alice', reason: 'test', deletedAt: 1_764_000_400_000_000 });
 
 function driver() {
-  return new TopologyTestDriver(buildShopstreamTopology(topics, { source: unused, enriched: unused, change: unused }));
+  const d = new TopologyTestDriver(buildShopstreamTopology(topics, { source: bypassed, enriched: bypassed, change: bypassed }));
+  d.pipeInput(topics.users, USER, event('UserRegistered', { userId: USER, version: 1, email: 'a@b.c', name: 'Ada', registeredAt: 0 }));
+  d.pipeInput(topics.products, PRODUCT, event('ProductUpserted', { productId: PRODUCT, version: 1, sku: 'S', name: 'Lamp', category: 'Home', price: '12.50', currency: 'USD', updatedAt: 0 }));
+  return d;
 }
+const changes = (d: TopologyTestDriver) => d.readOutput<string, OrderChange>(topics.orderChanges).map((r) => r.value);
+const signed = (rows: OrderChange[]) => rows.map((c) => [c.sign, c.version, c.status, c.counted]);
 
 describe('order-versioning processor', () => {
-  it('emits the enriched order and a +1 change for a new order, carrying its version and commit time', () => {
+  it('emits the enriched order and a +1 change for a new order, enriched from the global stores', () => {
     const d = driver();
-    d.pipeInput(topics.orders, 'o-1', orderCreated('o-1'), { event_id: 'e-1', committed_at: '1764000000123456' });
-
+    d.pipeInput(topics.orders, 'o-1', created('o-1'), { event_id: 'e-1', committed_at: '1764000000123456' });
     const [enriched] = d.readOutput<string, OrderEnriched>(topics.ordersEnriched);
     expect(enriched!.key).toBe('o-1');
-    expect(enriched!.value).toMatchObject({ order_id: 'o-1', version: 1, is_deleted: false, status: 'PENDING', total_amount: '25.00', item_count: 2, committed_at: 1764000000123456 });
-
-    const changes = d.readOutput<string, OrderChange>(topics.orderChanges);
-    expect(changes.map((c) => [c.value.sign, c.value.counted, c.value.version])).toEqual([[1, true, 1]]);
+    expect(enriched!.value).toMatchObject({ order_id: 'o-1', version: 1, is_deleted: false, user_name: 'Ada', status: 'PENDING', total_amount: '25.00', item_count: 2, committed_at: 1764000000123456 });
+    expect(enriched!.value.items).toEqual([{ line_no: 1, product_id: PRODUCT, product_name: 'Lamp', category: 'Home', quantity: 2, unit_price: '12.50', line_total: '25.00' }]);
+    const [change] = changes(d);
+    expect(change).toMatchObject({ sign: 1, counted: true, version: 1, items: [{ product_id: PRODUCT, product_name: 'Lamp', category: 'Home', quantity: 2, line_total: '25.00' }] });
     expect(d.getStateStore<KeyValueStore<string, OrderState>>(ORDER_STATE_STORE).get('o-1')?.version).toBe(1);
   });
 
-  it('ignores a replayed or duplicated event (same version): nothing counted twice', () => {
+  it('retracts the previous state and adds the new one on every change, carrying the payment method', () => {
     const d = driver();
-    d.pipeInput(topics.orders, 'o-1', orderCreated('o-1'));
-    d.readOutput(topics.orderChanges);
-    d.pipeInput(topics.orders, 'o-1', orderCreated('o-1'));
-    expect(d.readOutput(topics.orderChanges)).toEqual([]);
-    expect(d.readOutput(topics.ordersEnriched)).toHaveLength(1);
-  });
-
-  it('keeps orders apart by key', () => {
-    const d = driver();
-    d.pipeInput(topics.orders, 'o-1', orderCreated('o-1', '10.00'));
-    d.pipeInput(topics.orders, 'o-2', orderCreated('o-2', '20.00'));
-    const changes = d.readOutput<string, OrderChange>(topics.orderChanges);
-    expect(changes.map((c) => [c.key, c.value.total_amount])).toEqual([
-      ['o-1', '10.00'],
-      ['o-2', '20.00'],
-    ]);
-  });
-});
-
-describe('signed changes', () => {
-  const state = (over: Partial<OrderState>): OrderState => ({
-    orderId: 'o',
-    version: 1,
-    isDeleted: false,
-    userId: 'u',
-    userName: '',
-    status: 'PENDING',
-    currency: 'USD',
-    totalAmount: '10.00',
-    items: [],
-    paymentMethod: '',
-    paymentStatus: '',
-    createdAt: 0,
-    updatedAt: 0,
-    committedAt: 0,
-    ...over,
-  });
-
-  it('retracts the previous state and adds the new one, both at the new version', () => {
-    const rows = signedChanges(state({}), state({ version: 2, status: 'CANCELLED' }));
-    expect(rows.map((r) => [r.sign, r.version, r.status, r.counted])).toEqual([
+    d.pipeInput(topics.orders, 'o-1', created('o-1'));
+    d.pipeInput(topics.orders, 'o-1', statusChanged('o-1', 2, 'PAID', 'CARD'));
+    d.pipeInput(topics.orders, 'o-1', statusChanged('o-1', 3, 'SHIPPED'));
+    d.pipeInput(topics.orders, 'o-1', refunded('o-1', 4));
+    const rows = changes(d);
+    expect(signed(rows)).toEqual([
+      [1, 1, 'PENDING', true],
       [-1, 2, 'PENDING', true],
-      [1, 2, 'CANCELLED', false],
+      [1, 2, 'PAID', true],
+      [-1, 3, 'PAID', true],
+      [1, 3, 'SHIPPED', true],
+      [-1, 4, 'SHIPPED', true],
+      [1, 4, 'REFUNDED', false],
     ]);
+    expect(rows.filter((r) => r.version >= 2).map((r) => r.payment_method)).toEqual(['', 'CARD', 'CARD', 'CARD', 'CARD', 'CARD']);
+    const last = d.readOutput<string, OrderEnriched>(topics.ordersEnriched).pop()!.value;
+    expect(last).toMatchObject({ version: 4, status: 'REFUNDED', payment_method: 'CARD', payment_status: 'REFUNDED' });
   });
 
-  it('nets to zero counted orders after a delete', () => {
-    const rows = signedChanges(state({ status: 'PAID' }), state({ version: 3, status: 'PAID', isDeleted: true }));
-    const counted = rows.filter((r) => r.counted).reduce((sum, r) => sum + r.sign, 0);
-    expect(counted).toBe(-1); // the +1 from creation is cancelled out downstream
-    expect(rows.find((r) => r.sign === 1)?.counted).toBe(false);
+  it('turns a delete into is_deleted with a higher version, no longer counted', () => {
+    const d = driver();
+    d.pipeInput(topics.orders, 'o-1', created('o-1'));
+    d.pipeInput(topics.orders, 'o-1', deleted('o-1', 2));
+    const rows = changes(d);
+    expect(rows.map((r) => [r.sign, r.is_deleted, r.counted])).toEqual([
+      [1, false, true],
+      [-1, false, true],
+      [1, true, false],
+    ]);
+    expect(d.readOutput<string, OrderEnriched>(topics.ordersEnriched).pop()!.value).toMatchObject({ version: 2, is_deleted: true });
+  });
+
+  it('ignores replays and duplicates (not a newer version), and changes of orders it never saw', () => {
+    const d = driver();
+    d.pipeInput(topics.orders, 'o-1', created('o-1'));
+    d.pipeInput(topics.orders, 'o-1', cancelled('o-1', 2));
+    changes(d);
+    d.pipeInput(topics.orders, 'o-1', created('o-1'));
+    d.pipeInput(topics.orders, 'o-1', cancelled('o-1', 2));
+    d.pipeInput(topics.orders, 'o-2', cancelled('o-2', 2));
+    expect(changes(d)).toEqual([]);
+  });
+
+  it('takes the payment method from the payments table when the order event lacks it', () => {
+    const d = driver();
+    d.pipeInput(topics.orders, 'o-1', created('o-1'));
+    d.pipeInput(topics.payments, 'o-1', event('PaymentCaptured', { paymentId: 'p', orderId: 'o-1', version: 1, method: 'PAYPAL', status: 'CAPTURED', amount: '25.00', currency: 'USD', capturedAt: 0 }));
+    d.pipeInput(topics.orders, 'o-1', statusChanged('o-1', 2, 'PAID', null));
+    expect(changes(d).pop()).toMatchObject({ status: 'PAID', payment_method: 'PAYPAL' });
+  });
+
+  it('keeps sums over counted signed rows equal to the current states, for random histories', () => {
+    const d = driver();
+    const finals = new Map<string, { status: OrderStatus; isDeleted: boolean }>();
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const next: Record<OrderStatus, OrderStatus[]> = { PENDING: ['PAID', 'CANCELLED'], PAID: ['SHIPPED', 'CANCELLED', 'REFUNDED'], SHIPPED: ['COMPLETED', 'REFUNDED'], COMPLETED: ['REFUNDED'], CANCELLED: [], REFUNDED: [] };
+    for (let o = 0; o < 200; o++) {
+      const id = `o-${o}`;
+      d.pipeInput(topics.orders, id, created(id, `${(o % 50) + 1}.00`));
+      let state = { status: 'PENDING' as OrderStatus, isDeleted: false, version: 1 };
+      for (let step = 0; step < 4 && !state.isDeleted; step++) {
+        const version = state.version + 1;
+        if (random() < 0.1) {
+          d.pipeInput(topics.orders, id, deleted(id, version));
+          state = { ...state, isDeleted: true, version };
+          continue;
+        }
+        const options = next[state.status];
+        if (options.length === 0) break;
+        const status = options[Math.floor(random() * options.length)]!;
+        const e = status === 'CANCELLED' ? cancelled(id, version) : status === 'REFUNDED' ? refunded(id, version) : statusChanged(id, version, status, status === 'PAID' ? 'CARD' : null);
+        d.pipeInput(topics.orders, id, e);
+        if (random() < 0.2) d.pipeInput(topics.orders, id, e); // a duplicate
+        state = { ...state, status, version };
+      }
+      finals.set(id, state);
+    }
+    const total = new Map<string, number>();
+    for (const row of changes(d)) if (row.counted) total.set(row.order_id, (total.get(row.order_id) ?? 0) + row.sign);
+    for (const [id, final] of finals) expect(total.get(id) ?? 0, id).toBe(isCounted(final) ? 1 : 0);
   });
 });

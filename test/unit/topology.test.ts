@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Processor, ProcessorContext, Serde, StreamRecord } from '../../streams/api.js';
-import { inMemoryKeyValueStore } from '../../streams/state.js';
+import { keyValueStore } from '../../streams/state.js';
 import { TopologyTestDriver } from '../../streams/test-driver.js';
 import { Topology } from '../../streams/topology.js';
 
@@ -27,7 +27,7 @@ describe('Topology', () => {
     expect(() => t.addProcessor('p', () => new Upper())).toThrow(/needs at least one parent/);
     t.addSink('out', 'b', serdes, 'in');
     expect(() => t.addProcessor('p2', () => new Upper(), 'out')).toThrow(/cannot have children/);
-    expect(() => t.addStateStore(inMemoryKeyValueStore('s'), 'out')).toThrow(/not a processor/);
+    expect(() => t.addStateStore(keyValueStore('s'), 'out')).toThrow(/not a processor/);
   });
 
   it('describes itself', () => {

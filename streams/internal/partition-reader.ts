@@ -1,0 +1,89 @@
+import rdkafka, { type KafkaConsumer as RdKafkaConsumer, type Message } from '@confluentinc/kafka-javascript';
+
+const { KafkaConsumer } = rdkafka; // CommonJS package: named exports only through the default
+
+export interface TopicPartitionRef {
+  topic: string;
+  partition: number;
+}
+
+/** Receives records one at a time, in partition order; the next waits until a returned promise settles. */
+export type RecordSink = (record: { topic: string; partition: number; offset: number; key: string | null; value: Buffer | null }) => void | Promise<void>;
+
+/**
+ * Reads chosen partitions from the beginning outside any consumer group, committed data only
+ * (read_committed: aborted transactions are skipped). Restores state stores from changelogs and
+ * loads global stores. "The end" is where librdkafka reports partition EOF, which accounts for
+ * transaction markers (a high watermark alone would not).
+ */
+export class PartitionReader {
+  private readonly consumer: RdKafkaConsumer;
+  private readonly atEnd = new Set<string>();
+  private following = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(brokers: string[], clientId: string) {
+    this.consumer = new KafkaConsumer(
+      {
+        'metadata.broker.list': brokers.join(','),
+        'client.id': clientId,
+        'group.id': `${clientId}-reader`, // required by librdkafka; no offsets are committed
+        'enable.auto.commit': false,
+        'enable.partition.eof': true,
+        'isolation.level': 'read_committed',
+        'fetch.wait.max.ms': 50,
+      },
+      { 'auto.offset.reset': 'earliest' },
+    );
+    this.consumer.setDefaultConsumeTimeout(100);
+    this.consumer.on('partition.eof', (eof: { topic: string; partition: number }) => this.atEnd.add(`${eof.topic}:${eof.partition}`));
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => this.consumer.connect({ timeout: 30_000 }, (error) => (error ? reject(error) : resolve())));
+  }
+
+  /** Reads `partitions` from offset 0 to their end, handing every record to `sink`. */
+  async readToEnd(partitions: TopicPartitionRef[], sink: RecordSink): Promise<void> {
+    if (partitions.length === 0) return;
+    for (const p of partitions) this.atEnd.delete(`${p.topic}:${p.partition}`);
+    this.consumer.assign(partitions.map((p) => ({ ...p, offset: 0 })));
+    while (!partitions.every((p) => this.atEnd.has(`${p.topic}:${p.partition}`))) await this.consumeOnce(sink);
+    this.consumer.unassign();
+  }
+
+  /**
+   * Reads `partitions` to their end, then keeps applying new records in the background until
+   * `close`. Resolves once the end was reached (the caller's view is then current).
+   */
+  async follow(partitions: TopicPartitionRef[], sink: RecordSink): Promise<void> {
+    for (const p of partitions) this.atEnd.delete(`${p.topic}:${p.partition}`);
+    this.consumer.assign(partitions.map((p) => ({ ...p, offset: 0 })));
+    while (!partitions.every((p) => this.atEnd.has(`${p.topic}:${p.partition}`))) await this.consumeOnce(sink);
+    this.following = true;
+    this.loop = (async () => {
+      while (this.following) await this.consumeOnce(sink).catch(() => new Promise((resolve) => setTimeout(resolve, 500)));
+    })();
+  }
+
+  async close(): Promise<void> {
+    this.following = false;
+    await this.loop;
+    await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+  }
+
+  private async consumeOnce(sink: RecordSink): Promise<void> {
+    const messages = await new Promise<Message[]>((resolve, reject) =>
+      this.consumer.consume(1_000, (error, batch: Message[]) => (error ? reject(error) : resolve(batch))),
+    );
+    for (const message of messages) {
+      await sink({
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        key: message.key === undefined || message.key === null ? null : message.key.toString(),
+        value: (message.value as Buffer | null) ?? null,
+      });
+    }
+  }
+}
