@@ -26,6 +26,7 @@ export const ENV_VARS = {
   CLICKHOUSE_PATH: 'data folder of the embedded engine (.stack/clickhouse)',
   CLICKHOUSE_DATABASE: 'analytics database (analytics)',
   SHOPSTREAM_TOPIC_PREFIX: 'prefix of every topic name (none)',
+  SHOPSTREAM_GROUP_PREFIX: 'prefix of consumer groups, transactional ids and changelog topics (shopstream)',
   SHOPSTREAM_STACK_DIR: 'data, logs and pid files of the local stack (.stack)',
   SHOPSTREAM_STACK_TIMEOUT_MS: 'how long `stack up` waits for each service (120000)',
   SHOPSTREAM_REGISTRY_VERSION: 'Apicurio Registry version for `stack up` (3.3.3 on Java 21+, else 3.0.9)',
@@ -69,6 +70,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EntryConfig
       database: env.CLICKHOUSE_DATABASE ?? 'analytics',
     },
     topicPrefix: env.SHOPSTREAM_TOPIC_PREFIX ?? '',
+    groupPrefix: env.SHOPSTREAM_GROUP_PREFIX || 'shopstream',
     topicLayout: {
       partitions: int(env, 'KAFKA_TOPIC_PARTITIONS') ?? DEFAULT_TOPIC_LAYOUT.partitions,
       replicationFactor: int(env, 'KAFKA_REPLICATION_FACTOR') ?? DEFAULT_TOPIC_LAYOUT.replicationFactor,

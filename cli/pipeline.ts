@@ -44,14 +44,14 @@ export interface ServiceConnections {
   clickhouse: ClickHouseOptions;
   /** Prefix of every topic name (tests use a unique one). */
   topicPrefix: string;
+  /** Prefix of consumer groups, transactional ids and changelog topics. Default 'shopstream'. */
+  groupPrefix: string;
   /** Partitions and replication of the topics the pipeline creates. */
   topicLayout: TopicLayout;
 }
 
 export interface PipelineConfig extends ServiceConnections {
   roles: readonly Role[];
-  /** Prefix of consumer group ids. Default 'shopstream'. */
-  groupPrefix: string;
   /** HTTP port (0 picks a free one); undefined serves no HTTP. */
   httpPort: number | undefined;
   httpHost: string;

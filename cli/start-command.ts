@@ -15,7 +15,6 @@ export async function startCommand(config: EntryConfig, args: string[]): Promise
   const pipeline = await startPipeline({
     ...config,
     roles,
-    groupPrefix: 'shopstream',
     onFatal: () => shutdown('a role failed'),
     // Every role serves /healthz, /readyz and /metrics; the api role adds the API and dashboard.
     httpPort: config.httpPort,

@@ -31,12 +31,13 @@ export class ClickHouseAnalytics implements AnalyticsStore {
   }
 
   async hourlySales(date: string): Promise<HourlySales[]> {
-    const rows = await this.rows<{ hour: number; orders: string; revenue: string }>(
-      `SELECT toHour(hour) AS hour, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.hourly_sales
-       WHERE toDate(hour) = {date:Date} GROUP BY hour HAVING orders != 0 ORDER BY hour`,
+    // (The alias must not be `hour`: ClickHouse aliases are visible in WHERE.)
+    const rows = await this.rows<{ h: number; orders: string; revenue: string }>(
+      `SELECT toHour(hour) AS h, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.hourly_sales
+       WHERE toDate(hour) = {date:Date} GROUP BY h HAVING orders != 0 ORDER BY h`,
       { date },
     );
-    return rows.map((row) => ({ hour: Number(row.hour), orders: Number(row.orders), revenue: money(row.revenue) }));
+    return rows.map((row) => ({ hour: Number(row.h), orders: Number(row.orders), revenue: money(row.revenue) }));
   }
 
   async orderStatus(): Promise<StatusSales[]> {

@@ -115,7 +115,10 @@ export class ClickHouseSink {
   private async pendingRange(topic: string, partition: number): Promise<{ first: bigint; last: bigint; messages: Message[] } | null> {
     const [committed] = await this.consumer.committed([{ topic, partition }]);
     const match = PENDING.exec(committed?.metadata ?? '');
-    if (!match || BigInt(committed!.offset) !== BigInt(match[1]!)) return null;
+    // @confluentinc/kafka-javascript reports a committed offset of 0 as null (a falsy check);
+    // "no committed offset" comes back as -1001, so null here can only be 0.
+    const offset = BigInt(committed?.offset ?? '0');
+    if (!match || offset !== BigInt(match[1]!)) return null;
     this.options.logger.info('rebuilding the range a previous run was loading', { topic, partition, first: match[1], last: match[2] });
     return { first: BigInt(match[1]!), last: BigInt(match[2]!), messages: [] };
   }
