@@ -3,9 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ENV_VARS } from '../../cli/config.js';
 import { ROLES } from '../../cli/pipeline.js';
-import { readMigrations } from '../../core/sql-files.js';
 import { topicNames } from '../../kafka/topics.js';
-import { loadSchemaFiles } from '../../registry/catalog.js';
 import { resolveStackOptions } from '../../stack/options.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -23,19 +21,6 @@ function hostPort(service: string, containerPort: number): number {
   const mapping = services[service]!.ports!.find((p) => p.endsWith(`:${containerPort}`));
   expect(mapping, `${service} publishes ${containerPort}`).toBeDefined();
   return Number(mapping!.split(':')[0]);
-}
-
-/** Column names of `CREATE TABLE ... ${db}.<table> (...)` in the ClickHouse migrations, without DEFAULT columns. */
-function clickhouseColumns(table: string): string[] {
-  const statements = readMigrations(new URL('../../clickhouse/migrations', import.meta.url).pathname, { '${db}': 'analytics' }).flatMap((m) => m.statements);
-  const create = statements.find((s) => new RegExp(`^CREATE TABLE IF NOT EXISTS analytics\\.${table} \\(`).test(s));
-  expect(create, `CREATE TABLE ${table}`).toBeDefined();
-  const body = create!.slice(create!.indexOf('(') + 1, create!.search(/\n\) ENGINE/));
-  return body
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => /^[a-z_]+ /.test(line) && !/ DEFAULT /.test(line))
-    .map((line) => line.split(' ')[0]!);
 }
 
 describe('docker-compose.yml (the distributed stack)', () => {
@@ -94,16 +79,6 @@ describe('connect/ (the ClickHouse Kafka Connect sink)', () => {
     expect(connect['database']).toBe(appEnv.CLICKHOUSE_DATABASE);
     expect(connect['value.converter.schema.registry.url']).toBe(appEnv.SCHEMA_REGISTRY_URL);
     expect(connect['exactlyOnce']).toBe('true');
-  });
-
-  it('maps every Avro field to a ClickHouse column of the same name, and every column is filled', () => {
-    const schemas = loadSchemaFiles();
-    for (const [topic, table] of Object.entries(tableOf)) {
-      const schema = schemas.find((s) => s.baseTopic === topic);
-      expect(schema, topic).toBeDefined();
-      const fields = (schema!.schema.fields as { name: string }[]).map((f) => f.name).sort();
-      expect(fields, `${topic} → ${table}`).toEqual(clickhouseColumns(table as string).sort());
-    }
   });
 });
 
