@@ -1,18 +1,18 @@
-import { Agent, request } from 'node:http';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { startPipeline } from '../cli/pipeline.js';
 import { mysqlOrderStore } from '../mysql/order-store.js';
 import { createProduct, registerUser } from '../orders/catalog-service.js';
 import { benchEnv, memorySampler, percentile, round } from './common.js';
 
-/** POSTs JSON over a keep-alive agent (cheaper per request than fetch, which shares this process's CPU). */
-function postJson(agent: Agent, url: string, body: string): Promise<number> {
+/** Runs bench/load-client.ts in a process of its own and returns what it measured. */
+function runLoadClient(job: { url: string; rate: number; concurrency: number; bodies: string[] }): Promise<{ latencies: number[]; failures: number; seconds: number }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
+    const child = fork(fileURLToPath(new URL('./load-client.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+    child.once('message', (result) => resolve(result as { latencies: number[]; failures: number; seconds: number }));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`load client exited with ${code}`))));
+    child.send(job);
   });
 }
 
@@ -41,45 +41,25 @@ export async function pipelineBench(args: { orders: number; rate: number; concur
   try {
     const deps = { store: mysqlOrderStore(pipeline.pool!), signal: pipeline.relay };
     const users = await Promise.all(Array.from({ length: 50 }, (_, i) => registerUser(deps, { email: `bench${i}@example.com`, name: `Bench ${i}` })));
-    const products = [];
+    const products: { id: string }[] = [];
     for (let i = 0; i < 20; i++) {
       products.push((await createProduct(deps, { sku: `B-${i}`, name: `Bench ${i}`, category: `C${i % 4}`, price: `${(i + 1) * 3}.99`, currency: 'USD', initialStock: 10_000_000 })).product);
     }
 
-    const agent = new Agent({ keepAlive: true, maxSockets: args.concurrency });
-    const latencies: number[] = [];
-    let failures = 0;
-    const intervalMs = 1000 / args.rate;
-    const started = performance.now();
-    let inFlight = 0;
-    const pending = new Set<Promise<void>>();
-    for (let i = 0; i < args.orders; i++) {
-      const wait = started + i * intervalMs - performance.now();
-      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-      while (inFlight >= args.concurrency) await Promise.race(pending);
-      inFlight++;
-      const body = JSON.stringify({
+    const bodies = Array.from({ length: args.orders }, (_, i) =>
+      JSON.stringify({
         userId: users[i % users.length]!.id,
         items: [
           { productId: products[i % products.length]!.id, quantity: 1 + (i % 3) },
           { productId: products[(i * 7) % products.length]!.id, quantity: 1 },
         ],
-      });
-      const t0 = performance.now();
-      const call: Promise<void> = postJson(agent, `${pipeline.url}/api/orders`, body)
-        .then((status) => {
-          if (status === 201) latencies.push(performance.now() - t0);
-          else failures++;
-        })
-        .catch(() => void failures++)
-        .finally(() => {
-          inFlight--;
-          pending.delete(call);
-        });
-      pending.add(call);
-    }
-    await Promise.all(pending);
-    const sendSeconds = (performance.now() - started) / 1000;
+      }),
+    );
+    const started = performance.now();
+    const load = await runLoadClient({ url: `${pipeline.url}/api/orders`, rate: args.rate, concurrency: args.concurrency, bodies });
+    const latencies = load.latencies.sort((a, b) => a - b);
+    const failures = load.failures;
+    const sendSeconds = load.seconds;
     const accepted = latencies.length;
 
     const db = `bench_${env.id}`;
@@ -98,8 +78,6 @@ export async function pipelineBench(args: { orders: number; rate: number; concur
       format: 'JSONEachRow',
     });
     const e2e = ((await q.json()) as { p50: number; p99: number; max: number }[])[0]!;
-    latencies.sort((a, b) => a - b);
-    agent.destroy();
     return {
       params: args,
       ordersAccepted: accepted,
