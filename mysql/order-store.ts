@@ -1,36 +1,15 @@
-import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import sql, { bulk, empty, join, type Sql } from 'sql-template-tag';
 import { ConflictError } from '../core/errors.js';
 import { microsToSqlTime, sqlTimeToMicros } from '../core/time.js';
 import type { DomainEvent } from '../orders/events.js';
 import type { Inventory, Order, OrderStatus, Payment, PaymentMethod, Product, User } from '../orders/model.js';
 import type { OrderPageQuery, OrderStore, OrderUnitOfWork } from '../orders/ports.js';
-import { inTransaction } from './pool.js';
+import { inTransaction, query, type BatchingTransaction } from './pool.js';
 
-type Queryable = Pool | PoolConnection;
-
-async function rows<T>(db: Queryable, query: Sql): Promise<T[]> {
-  const [result] = await db.query<RowDataPacket[]>(query.sql, query.values);
-  return result as T[];
-}
-
-async function exec(db: Queryable, query: Sql): Promise<ResultSetHeader> {
-  const [result] = await db.query<ResultSetHeader>(query.sql, query.values);
-  return result;
-}
-
-/** Runs an insert; a duplicate of `key` becomes the given conflict. */
-async function insertUnique(db: Queryable, query: Sql, conflicts: Record<string, ConflictError>): Promise<void> {
-  try {
-    await exec(db, query);
-  } catch (error) {
-    const { errno, sqlMessage = '' } = error as { errno?: number; sqlMessage?: string };
-    if (errno === 1062) {
-      const key = Object.keys(conflicts).find((name) => sqlMessage.includes(name));
-      if (key) throw conflicts[key]!;
-    }
-    throw error;
-  }
+/** Rows of a read outside any transaction. */
+async function rows<T>(pool: Pool, statement: Sql): Promise<T[]> {
+  return (await query<RowDataPacket[]>(pool, statement)) as T[];
 }
 
 interface OrderRow {
@@ -79,14 +58,18 @@ function toOrder(row: OrderRow, items: ItemRow[]): Order {
   };
 }
 
+function itemsOf(orderIds: string[]): Sql {
+  return sql`SELECT order_id, line_no, product_id, quantity, unit_price, line_total FROM order_items
+             WHERE order_id IN (${join(orderIds)}) ORDER BY order_id, line_no`;
+}
+
 /** Orders with their items: one query for the orders, one for all their items. */
-async function withItems(db: Queryable, orderRows: OrderRow[]): Promise<Order[]> {
+async function withItems(pool: Pool, orderRows: OrderRow[]): Promise<Order[]> {
   if (orderRows.length === 0) return [];
-  const items = await rows<ItemRow>(
-    db,
-    sql`SELECT order_id, line_no, product_id, quantity, unit_price, line_total FROM order_items
-        WHERE order_id IN (${join(orderRows.map((row) => row.id))}) ORDER BY order_id, line_no`,
-  );
+  return assemble(orderRows, await rows<ItemRow>(pool, itemsOf(orderRows.map((row) => row.id))));
+}
+
+function assemble(orderRows: OrderRow[], items: ItemRow[]): Order[] {
   const byOrder = new Map<string, ItemRow[]>();
   for (const item of items) byOrder.set(item.order_id, [...(byOrder.get(item.order_id) ?? []), item]);
   return orderRows.map((row) => toOrder(row, byOrder.get(row.id) ?? []));
@@ -111,7 +94,7 @@ const toInventory = (row: { product_id: string; on_hand: number; reserved: numbe
 /** The write side's store on MySQL/MariaDB. All SQL is parameterized (sql-template-tag). */
 export function mysqlOrderStore(pool: Pool): OrderStore {
   return {
-    transaction: (work) => inTransaction(pool, (connection) => work(unitOfWork(connection))),
+    transaction: (work) => inTransaction(pool, (tx) => work(unitOfWork(tx))),
 
     async getOrder(id) {
       const found = await rows<OrderRow>(pool, sql`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ${id} AND deleted_at IS NULL`);
@@ -183,43 +166,42 @@ export function mysqlOrderStore(pool: Pool): OrderStore {
   };
 }
 
-function unitOfWork(connection: PoolConnection): OrderUnitOfWork {
+/**
+ * The unit of work on a batching transaction: reads and statements whose outcome matters run at
+ * once; plain writes are deferred and reach the server with the next read or with COMMIT.
+ */
+function unitOfWork(tx: BatchingTransaction): OrderUnitOfWork {
+  const read = <T>(statement: Sql) => tx.run<T[]>(statement);
   return {
     async findUser(id) {
-      const [row] = await rows<Parameters<typeof toUser>[0]>(connection, sql`SELECT id, email, name, version, created_at FROM users WHERE id = ${id}`);
+      const [row] = await read<Parameters<typeof toUser>[0]>(sql`SELECT id, email, name, version, created_at FROM users WHERE id = ${id}`);
       return row && toUser(row);
     },
     async insertUser(user) {
       const at = microsToSqlTime(user.createdAt);
-      await insertUnique(
-        connection,
-        sql`INSERT INTO users (id, email, name, version, created_at, updated_at) VALUES (${user.id}, ${user.email}, ${user.name}, ${user.version}, ${at}, ${at})`,
-        {
-          uq_users_email: new ConflictError('EMAIL_TAKEN', `a user with e-mail ${user.email} exists already`),
-          PRIMARY: new ConflictError('USER_EXISTS', `user ${user.id} exists already`),
-        },
-      );
+      tx.defer(sql`INSERT INTO users (id, email, name, version, created_at, updated_at) VALUES (${user.id}, ${user.email}, ${user.name}, ${user.version}, ${at}, ${at})`, {
+        uq_users_email: new ConflictError('EMAIL_TAKEN', `a user with e-mail ${user.email} exists already`),
+        PRIMARY: new ConflictError('USER_EXISTS', `user ${user.id} exists already`),
+      });
     },
 
     async findProducts(ids) {
       if (ids.length === 0) return [];
-      return (await rows<Product>(connection, sql`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id IN (${join(ids)})`)).map(toProduct);
+      return (await read<Product>(sql`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id IN (${join(ids)})`)).map(toProduct);
     },
     async lockProduct(id) {
-      const [row] = await rows<Product>(connection, sql`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = ${id} FOR UPDATE`);
+      const [row] = await read<Product>(sql`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = ${id} FOR UPDATE`);
       return row && toProduct(row);
     },
     async saveProduct(product, isNew) {
       if (isNew) {
-        await insertUnique(
-          connection,
+        tx.defer(
           sql`INSERT INTO products (id, sku, name, category, price, currency, version)
               VALUES (${product.id}, ${product.sku}, ${product.name}, ${product.category}, ${product.price}, ${product.currency}, ${product.version})`,
           { uq_products_sku: new ConflictError('SKU_TAKEN', `a product with SKU ${product.sku} exists already`) },
         );
       } else {
-        await exec(
-          connection,
+        tx.defer(
           sql`UPDATE products SET name = ${product.name}, category = ${product.category}, price = ${product.price},
                 currency = ${product.currency}, version = ${product.version}, updated_at = CURRENT_TIMESTAMP(6)
               WHERE id = ${product.id}`,
@@ -227,16 +209,14 @@ function unitOfWork(connection: PoolConnection): OrderUnitOfWork {
       }
     },
     async lockInventory(productId) {
-      const [row] = await rows<Parameters<typeof toInventory>[0]>(
-        connection,
+      const [row] = await read<Parameters<typeof toInventory>[0]>(
         sql`SELECT product_id, on_hand, reserved, version, updated_at FROM inventory WHERE product_id = ${productId} FOR UPDATE`,
       );
       return row && toInventory(row);
     },
     async saveInventory(inventory, isNew) {
       const at = microsToSqlTime(inventory.updatedAt);
-      await exec(
-        connection,
+      tx.defer(
         isNew
           ? sql`INSERT INTO inventory (product_id, on_hand, reserved, version, updated_at)
                 VALUES (${inventory.productId}, ${inventory.onHand}, ${inventory.reserved}, ${inventory.version}, ${at})`
@@ -245,41 +225,38 @@ function unitOfWork(connection: PoolConnection): OrderUnitOfWork {
       );
     },
 
-    async reserveStock(productId, quantity) {
-      const result = await exec(
-        connection,
-        sql`UPDATE inventory SET reserved = reserved + ${quantity} WHERE product_id = ${productId} AND on_hand - reserved >= ${quantity}`,
-      );
-      return result.affectedRows === 1;
+    async reserveStock(lines) {
+      const results = (await tx.runMany(
+        lines.map(([productId, quantity]) => sql`UPDATE inventory SET reserved = reserved + ${quantity} WHERE product_id = ${productId} AND on_hand - reserved >= ${quantity}`),
+      )) as ResultSetHeader[];
+      const short = results.findIndex((result) => result.affectedRows !== 1);
+      return short < 0 ? undefined : lines[short]![0];
     },
     async releaseStock(productId, quantity) {
-      await exec(connection, sql`UPDATE inventory SET reserved = reserved - ${quantity} WHERE product_id = ${productId}`);
+      tx.defer(sql`UPDATE inventory SET reserved = reserved - ${quantity} WHERE product_id = ${productId}`);
     },
     async shipStock(productId, quantity) {
-      await exec(connection, sql`UPDATE inventory SET on_hand = on_hand - ${quantity}, reserved = reserved - ${quantity} WHERE product_id = ${productId}`);
+      tx.defer(sql`UPDATE inventory SET on_hand = on_hand - ${quantity}, reserved = reserved - ${quantity} WHERE product_id = ${productId}`);
     },
 
     async insertOrder(order) {
-      await exec(
-        connection,
+      tx.defer(
         sql`INSERT INTO orders (id, user_id, status, total_amount, currency, version, created_at, updated_at)
             VALUES (${order.id}, ${order.userId}, ${order.status}, ${order.totalAmount}, ${order.currency}, ${order.version},
                     ${microsToSqlTime(order.createdAt)}, ${microsToSqlTime(order.updatedAt)})`,
       );
-      await exec(
-        connection,
+      tx.defer(
         sql`INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price, line_total)
             VALUES ${bulk(order.items.map((item) => [order.id, item.lineNo, item.productId, item.quantity, item.unitPrice, item.lineTotal]))}`,
       );
     },
     async lockOrder(id) {
-      const found = await rows<OrderRow>(connection, sql`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ${id} FOR UPDATE`);
-      return (await withItems(connection, found))[0];
+      const [orderRows, items] = (await tx.runMany([sql`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ${id} FOR UPDATE`, itemsOf([id])])) as [OrderRow[], ItemRow[]];
+      return assemble(orderRows, items)[0];
     },
     async updateOrder(order) {
       const deletion = order.deletion;
-      await exec(
-        connection,
+      tx.defer(
         sql`UPDATE orders SET status = ${order.status}, version = ${order.version}, updated_at = ${microsToSqlTime(order.updatedAt)},
               deleted_at = ${deletion ? microsToSqlTime(deletion.at) : null}, deleted_by = ${deletion?.by ?? null},
               delete_reason = ${deletion?.reason ?? null}
@@ -288,8 +265,7 @@ function unitOfWork(connection: PoolConnection): OrderUnitOfWork {
     },
 
     async insertPayment(payment) {
-      await insertUnique(
-        connection,
+      tx.defer(
         sql`INSERT INTO payments (id, order_id, method, status, amount, currency, version, created_at)
             VALUES (${payment.id}, ${payment.orderId}, ${payment.method}, ${payment.status}, ${payment.amount}, ${payment.currency},
                     ${payment.version}, ${microsToSqlTime(payment.createdAt)})`,
@@ -299,25 +275,23 @@ function unitOfWork(connection: PoolConnection): OrderUnitOfWork {
 
     async claimIdempotencyKey(key, requestHash) {
       try {
-        await exec(connection, sql`INSERT INTO idempotency_keys (idem_key, request_hash, response_status, response_body) VALUES (${key}, ${requestHash}, 0, '')`);
+        await tx.run(sql`INSERT INTO idempotency_keys (idem_key, request_hash, response_status, response_body) VALUES (${key}, ${requestHash}, 0, '')`);
         return { claimed: true };
       } catch (error) {
         if ((error as { errno?: number }).errno !== 1062) throw error;
         // A locking read sees the latest committed row, whatever this transaction's snapshot.
-        const [row] = await rows<{ request_hash: string; response_body: string }>(
-          connection,
+        const [row] = await read<{ request_hash: string; response_body: string }>(
           sql`SELECT request_hash, response_body FROM idempotency_keys WHERE idem_key = ${key} FOR UPDATE`,
         );
         return { claimed: false, requestHash: row!.request_hash, response: row!.response_body };
       }
     },
     async completeIdempotencyKey(key, response) {
-      await exec(connection, sql`UPDATE idempotency_keys SET response_status = 201, response_body = ${response} WHERE idem_key = ${key}`);
+      tx.defer(sql`UPDATE idempotency_keys SET response_status = 201, response_body = ${response} WHERE idem_key = ${key}`);
     },
 
     async appendEvent(event: DomainEvent) {
-      await exec(
-        connection,
+      tx.defer(
         sql`INSERT INTO outbox (event_id, aggregate_type, aggregate_id, aggregate_version, event_type, payload)
             VALUES (${event.eventId}, ${event.aggregateType}, ${event.aggregateId}, ${event.aggregateVersion}, ${event.eventType},
                     ${JSON.stringify(event.payload)})`,

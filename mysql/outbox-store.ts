@@ -26,7 +26,7 @@ interface Row extends RowDataPacket {
 export function mysqlOutboxStore(pool: Pool): OutboxStore {
   return {
     claim: (limit, decide) =>
-      inTransaction(pool, async (connection) => {
+      inTransaction(pool, async (tx) => {
         const query = sql`
           SELECT o.id, o.event_id, o.aggregate_type, o.aggregate_id, o.aggregate_version, o.event_type, o.payload, o.created_at, o.attempts
           FROM outbox o
@@ -38,12 +38,12 @@ export function mysqlOutboxStore(pool: Pool): OutboxStore {
                 AND e.published_at IS NULL AND e.id < o.id)
           ORDER BY o.id LIMIT ${limit}
           FOR UPDATE SKIP LOCKED`;
-        const [found] = await connection.query<Row[]>(query.sql, query.values);
+        const found = await tx.run<Row[]>(query);
         if (found.length === 0) return 0;
         const decision = await decide(found.map(toOutboxRow));
         if (decision.published.length > 0) {
           const mark = sql`UPDATE outbox SET published_at = CURRENT_TIMESTAMP(6), next_attempt_at = NULL WHERE id IN (${join(decision.published)})`;
-          await connection.query(mark.sql, mark.values);
+          tx.defer(mark);
         }
         for (const failure of decision.failed) {
           const error = failure.error.slice(0, 2000);
@@ -52,7 +52,7 @@ export function mysqlOutboxStore(pool: Pool): OutboxStore {
             : sql`UPDATE outbox SET attempts = attempts + 1, last_error = ${error},
                     next_attempt_at = TIMESTAMPADD(MICROSECOND, ${Math.round(failure.retryInMs * 1000)}, CURRENT_TIMESTAMP(6))
                   WHERE id = ${failure.id}`;
-          await connection.query(note.sql, note.values);
+          tx.defer(note);
         }
         return found.length;
       }),

@@ -45,11 +45,8 @@ export async function placeOrder(deps: OrderServiceDeps, command: PlaceOrderComm
     const currencies = new Set(productIds.map((id) => products.get(id)!.currency));
     if (currencies.size > 1) throw new ValidationError('all items of an order must share one currency', [{ field: '/items', message: 'mixed currencies' }]);
 
-    for (const [productId, quantity] of quantitiesByProduct(command.items)) {
-      if (!(await uow.reserveStock(productId, quantity))) {
-        throw new ConflictError('INSUFFICIENT_STOCK', `not enough stock of product ${productId}`);
-      }
-    }
+    const short = await uow.reserveStock(quantitiesByProduct(command.items));
+    if (short !== undefined) throw new ConflictError('INSUFFICIENT_STOCK', `not enough stock of product ${short}`);
     const items: OrderLine[] = command.items.map((item, index) => {
       const unitPrice = products.get(item.productId)!.price;
       return { lineNo: index + 1, productId: item.productId, quantity: item.quantity, unitPrice, lineTotal: multiplyMoney(unitPrice, item.quantity) };

@@ -19,8 +19,12 @@ export interface OrderUnitOfWork {
   lockInventory(productId: string): Promise<Inventory | undefined>;
   saveInventory(inventory: Inventory, isNew: boolean): Promise<void>;
 
-  /** Reserves `quantity` units when that many are available; false (and nothing changed) when short. */
-  reserveStock(productId: string, quantity: number): Promise<boolean>;
+  /**
+   * Reserves stock for every [productId, quantity] line (all in one go); returns the first product
+   * that is short, or undefined when every line was reserved. On a short product the caller's
+   * transaction must roll back (the other lines may have been reserved).
+   */
+  reserveStock(lines: [string, number][]): Promise<string | undefined>;
   /** Gives back units reserved by an order that is cancelled, refunded before shipping or deleted. */
   releaseStock(productId: string, quantity: number): Promise<void>;
   /** Units of a shipped order leave the warehouse: on hand and reserved both drop. */
