@@ -61,53 +61,72 @@ export function query<T>(db: Pool | PoolConnection, statement: Sql): Promise<T> 
 }
 
 /**
- * A transaction that spends as few round trips as it can: START TRANSACTION goes with the first
- * statement; writes whose result nobody needs (`defer`) wait and go, in order, with the next
- * statement that needs an answer (`run`) or with COMMIT, as one multi-statement packet. Reads
- * therefore see every earlier write. A duplicate-key error of a deferred write surfaces at the
- * next round trip as the conflict given for its key.
+ * A transaction that spends as few round trips as it can. START TRANSACTION goes with the first
+ * statement. Writes whose result nobody needs (`defer`) wait, in order, for the next packet.
+ * Statements whose results are awaited (`run`, `runMany`) and that are issued in the same tick
+ * (e.g. under one Promise.all) share one multi-statement packet. COMMIT goes with what is
+ * deferred. Reads see every earlier write. A duplicate-key error of a statement with `conflicts`
+ * surfaces as the conflict given for its key.
  */
 export class BatchingTransaction {
   private begun = false;
   private deferred: { statement: Sql; conflicts?: Record<string, Error> }[] = [];
+  private queued: { statement: Sql; conflicts?: Record<string, Error>; resolve: (result: unknown) => void; reject: (error: unknown) => void }[] = [];
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly connection: PoolConnection) {}
 
-  /** Runs `statement` now (after what was deferred) and returns its result. */
-  async run<T>(statement: Sql, conflicts?: Record<string, Error>): Promise<T> {
-    const results = await this.send([...this.deferred, { statement, conflicts }]);
-    return results[results.length - 1] as T;
+  /** Runs `statement` with the next packet (after what was deferred) and returns its result. */
+  run<T>(statement: Sql, conflicts?: Record<string, Error>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.queued.length === 0) queueMicrotask(() => void this.flushQueued());
+      this.queued.push({ statement, conflicts, resolve: resolve as (result: unknown) => void, reject });
+    });
   }
 
-  /** Runs several statements in one round trip (after what was deferred); returns their results. */
-  async runMany(statements: Sql[]): Promise<unknown[]> {
-    if (statements.length === 0) return [];
-    const results = await this.send([...this.deferred, ...statements.map((statement) => ({ statement }))]);
-    return results.slice(results.length - statements.length);
+  /** Runs several statements in the same packet; returns their results. */
+  runMany(statements: Sql[]): Promise<unknown[]> {
+    return Promise.all(statements.map((statement) => this.run<unknown>(statement)));
   }
 
-  /** Queues a write; it is sent with the next `run` or `commit`. */
+  /** Queues a write; it is sent with the next packet. */
   defer(statement: Sql, conflicts?: Record<string, Error>): void {
     this.deferred.push({ statement, conflicts });
   }
 
   async commit(): Promise<void> {
+    await this.flushing;
     if (!this.begun && this.deferred.length === 0) return;
     await this.send([...this.deferred, { statement: sql`COMMIT` }]);
   }
 
   async rollback(): Promise<void> {
+    await this.flushing.catch(() => undefined);
     this.deferred = [];
     if (this.begun) await query(this.connection, sql`ROLLBACK`);
   }
 
+  private flushQueued(): Promise<void> {
+    const batch = this.queued;
+    this.queued = [];
+    const deferred = this.deferred;
+    this.flushing = this.flushing
+      .then(() => this.send([...deferred, ...batch]))
+      .then(
+        (results) => batch.forEach((entry, i) => entry.resolve(results[deferred.length + i])),
+        (error) => batch.forEach((entry) => entry.reject(error)),
+      );
+    return this.flushing;
+  }
+
   private async send(batch: { statement: Sql; conflicts?: Record<string, Error> }[]): Promise<unknown[]> {
     const statements = this.begun ? batch.map((b) => b.statement) : [sql`START TRANSACTION`, ...batch.map((b) => b.statement)];
+    const offset = this.begun ? 0 : 1;
     this.begun = true;
     this.deferred = [];
     try {
       const result = await query<unknown>(this.connection, join(statements, ';\n', '', ''));
-      return statements.length === 1 ? [result] : (result as unknown[]);
+      return (statements.length === 1 ? [result] : (result as unknown[])).slice(offset);
     } catch (error) {
       const { errno, sqlMessage = '' } = error as { errno?: number; sqlMessage?: string };
       if (errno === 1062) {

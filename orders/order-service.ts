@@ -15,7 +15,7 @@ export interface PlaceOrderCommand {
  * Places an order: prices come from the catalog, the total is computed exactly, stock is
  * reserved (INSUFFICIENT_STOCK when short), and the order, its lines and one OrderCreated event
  * commit in one transaction. Lines reserve stock in product-id order so concurrent orders cannot
- * deadlock.
+ * deadlock; a refused order rolls its reservations back with the transaction.
  *
  * Idempotency: with a key, the first successful response is stored with the order; a repeat with
  * the same body returns it (`replayed`) without a second order, a repeat with another body is
@@ -33,9 +33,11 @@ export async function placeOrder(deps: OrderServiceDeps, command: PlaceOrderComm
         return { order: JSON.parse(claim.response) as Order, replayed: true };
       }
     }
-    if (!(await uow.findUser(command.userId))) throw new NotFoundError('user', command.userId, 'USER_NOT_FOUND');
     const productIds = [...new Set(command.items.map((item) => item.productId))];
-    const products = new Map((await uow.findProducts(productIds)).map((product) => [product.id, product]));
+    // Asked together (one round trip); the reservation is rolled back if anything is wrong.
+    const [user, found, short] = await Promise.all([uow.findUser(command.userId), uow.findProducts(productIds), uow.reserveStock(quantitiesByProduct(command.items))]);
+    if (!user) throw new NotFoundError('user', command.userId, 'USER_NOT_FOUND');
+    const products = new Map(found.map((product) => [product.id, product]));
     const missing = command.items.findIndex((item) => !products.has(item.productId));
     if (missing >= 0) {
       throw new ValidationError('an item names a product that does not exist', [
@@ -45,7 +47,6 @@ export async function placeOrder(deps: OrderServiceDeps, command: PlaceOrderComm
     const currencies = new Set(productIds.map((id) => products.get(id)!.currency));
     if (currencies.size > 1) throw new ValidationError('all items of an order must share one currency', [{ field: '/items', message: 'mixed currencies' }]);
 
-    const short = await uow.reserveStock(quantitiesByProduct(command.items));
     if (short !== undefined) throw new ConflictError('INSUFFICIENT_STOCK', `not enough stock of product ${short}`);
     const items: OrderLine[] = command.items.map((item, index) => {
       const unitPrice = products.get(item.productId)!.price;
