@@ -12,6 +12,8 @@ export interface RelayOptions {
   minPollMs: number;
   /** Longest idle poll delay: the fallback when no in-process signal arrives. Default 50 ms. */
   maxPollMs: number;
+  /** After a partial batch, how long to let commits accumulate before the next claim. Default 2 ms. */
+  coalesceMs: number;
   /** Pause after an infrastructure failure (Kafka or the registry unreachable). Default 1,000 ms. */
   errorBackoffMs: number;
   /** Attempts of a row that keeps failing before it is parked. Default 5. */
@@ -34,6 +36,7 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   concurrency: 2,
   minPollMs: 5,
   maxPollMs: 50,
+  coalesceMs: 2,
   errorBackoffMs: 1_000,
   maxAttempts: 5,
   attemptBackoffMs: 1_000,
@@ -121,10 +124,11 @@ export class OutboxRelay {
     this.purger.unref();
   }
 
-  /** Something was committed to the outbox: publish it now. */
+  /** Something was committed to the outbox: publish it now (one idle claim loop is enough). */
   notify(): void {
     this.pending = true;
-    for (const wake of this.sleepers) wake();
+    const [first] = this.sleepers;
+    first?.();
   }
 
   async stop(): Promise<void> {
@@ -193,8 +197,10 @@ export class OutboxRelay {
         continue;
       }
       if (claimed > 0 || this.pending) {
-        // Work came back or was signalled: claim again at once until the outbox is empty.
+        // Work came back or was signalled: claim again soon, until the outbox is empty. After a
+        // partial batch, wait a moment so the commits arriving meanwhile share the next claim.
         idleDelay = this.options.minPollMs;
+        if (claimed > 0 && claimed < this.options.batchSize) await new Promise((resolve) => setTimeout(resolve, this.options.coalesceMs));
         continue;
       }
       await this.sleep(idleDelay);
