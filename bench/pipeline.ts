@@ -66,12 +66,16 @@ export async function pipelineBench(args: { orders: number; rate: number; concur
     const deadline = Date.now() + 300_000;
     let visible = 0;
     while (Date.now() < deadline) {
-      const r = await pipeline.clickhouse!.query({ query: `SELECT sum(orders) AS n FROM ${db}.daily_sales`, format: 'JSONEachRow' });
+      const r = await pipeline.clickhouse!.query({ query: `SELECT sum(orders) AS n FROM ${db}.hourly_sales`, format: 'JSONEachRow' });
       visible = Number(((await r.json()) as { n: string }[])[0]?.n ?? 0);
       if (visible >= accepted) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const drainedSeconds = (performance.now() - started) / 1000;
+    const [[relayLat]] = (await pipeline.pool!.query("SELECT AVG(TIMESTAMPDIFF(MICROSECOND, created_at, published_at))/1000 AS avg_ms, MAX(TIMESTAMPDIFF(MICROSECOND, created_at, published_at))/1000 AS max_ms FROM outbox WHERE event_type = 'OrderCreated'")) as any;
+    console.log('relay commit->published ms', relayLat);
+    const text = await pipeline.metrics.render();
+    for (const line of text.split('\n')) if (/^shopstream_(sink_insert_latency_seconds|sink_batch_size|streams_transactions_aborted|end_to_end_latency_seconds|relay_publish_latency_seconds)_(sum|count)|streams_transactions_aborted_total /.test(line)) console.log(line);
     const q = await pipeline.clickhouse!.query({
       query: `SELECT quantileExact(0.5)(d) AS p50, quantileExact(0.99)(d) AS p99, max(d) AS max
               FROM (SELECT dateDiff('microsecond', committed_at, ingested_at) / 1000 AS d FROM ${db}.order_changes)`,

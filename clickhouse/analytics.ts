@@ -23,8 +23,8 @@ export class ClickHouseAnalytics implements AnalyticsStore {
 
   async dailySales(from: string, to: string): Promise<DailySales[]> {
     const rows = await this.rows<{ day: string; orders: string; revenue: string }>(
-      `SELECT day, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.daily_sales
-       WHERE day BETWEEN {from:Date} AND {to:Date} GROUP BY day HAVING orders != 0 ORDER BY day`,
+      `SELECT toString(toDate(hour)) AS day, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.hourly_sales
+       WHERE toDate(hour) BETWEEN {from:Date} AND {to:Date} GROUP BY day HAVING orders != 0 ORDER BY day`,
       { from, to },
     );
     return rows.map((row) => ({ date: row.day, orders: Number(row.orders), revenue: money(row.revenue), avgOrderValue: averageMoney(money(row.revenue), BigInt(row.orders)) }));
@@ -42,7 +42,8 @@ export class ClickHouseAnalytics implements AnalyticsStore {
 
   async orderStatus(): Promise<StatusSales[]> {
     const rows = await this.rows<{ status: string; orders: string; revenue: string }>(
-      `SELECT status, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.status_sales GROUP BY status HAVING orders != 0 ORDER BY status`,
+      `SELECT key AS status, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.dimension_sales
+       WHERE dimension = 'status' GROUP BY status HAVING orders != 0 ORDER BY status`,
       {},
     );
     return rows.map((row) => ({ status: row.status, orders: Number(row.orders), revenue: money(row.revenue) }));
@@ -60,7 +61,8 @@ export class ClickHouseAnalytics implements AnalyticsStore {
 
   async paymentMethods(): Promise<PaymentMethodSales[]> {
     const rows = await this.rows<{ method: string; orders: string; revenue: string }>(
-      `SELECT method, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.payment_method_sales GROUP BY method HAVING orders != 0 ORDER BY method`,
+      `SELECT key AS method, sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.dimension_sales
+       WHERE dimension = 'payment_method' GROUP BY method HAVING orders != 0 ORDER BY method`,
       {},
     );
     return rows.map((row) => ({ method: row.method, orders: Number(row.orders), revenue: money(row.revenue) }));
@@ -68,9 +70,9 @@ export class ClickHouseAnalytics implements AnalyticsStore {
 
   async stats(): Promise<SalesStats> {
     const [row] = await this.rows<{ orders: string; revenue: string; customers: string }>(
-      `SELECT (SELECT sum(orders) FROM ${this.db}.daily_sales) AS orders,
-              (SELECT sum(revenue) FROM ${this.db}.daily_sales) AS revenue,
-              (SELECT count() FROM (SELECT user_id FROM ${this.db}.user_sales GROUP BY user_id HAVING sum(orders) > 0)) AS customers`,
+      `SELECT (SELECT sum(orders) FROM ${this.db}.hourly_sales) AS orders,
+              (SELECT sum(revenue) FROM ${this.db}.hourly_sales) AS revenue,
+              (SELECT count() FROM (SELECT key FROM ${this.db}.dimension_sales WHERE dimension = 'user' GROUP BY key HAVING sum(orders) > 0)) AS customers`,
       {},
     );
     const revenue = money(row?.revenue);
@@ -80,7 +82,7 @@ export class ClickHouseAnalytics implements AnalyticsStore {
 
   async userSales(userId: string): Promise<UserSales> {
     const [sums] = await this.rows<{ orders: string; revenue: string }>(
-      `SELECT sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.user_sales WHERE user_id = {user:UUID}`,
+      `SELECT sum(orders) AS orders, sum(revenue) AS revenue FROM ${this.db}.dimension_sales WHERE dimension = 'user' AND key = {user:String}`,
       { user: userId },
     );
     const [range] = await this.rows<{ first: string | null; last: string | null }>(
@@ -99,7 +101,7 @@ export class ClickHouseAnalytics implements AnalyticsStore {
 
   async health(): Promise<AnalyticsHealth> {
     const [row] = await this.rows<{ newest: string | null }>(
-      `SELECT if(count() = 0, NULL, toString(max(newest_committed_at))) AS newest FROM ${this.db}.pipeline_freshness`,
+      `SELECT if(count() = 0, NULL, toString(max(newest_committed_at))) AS newest FROM ${this.db}.hourly_sales`,
       {},
     );
     return { reachable: true, newestAppliedAt: row?.newest && !row.newest.startsWith('1970') ? sqlTimeToMicros(row.newest) : null };

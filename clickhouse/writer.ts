@@ -57,6 +57,8 @@ export class ClickHouseAnalyticsWriter implements AnalyticsWriter {
         insert_deduplicate: 1,
         insert_deduplication_token: dedupToken,
         deduplicate_blocks_in_dependent_materialized_views: 1,
+        // The aggregates' views are filled side by side (halves an insert's time here).
+        parallel_view_processing: 1,
       },
     });
   }

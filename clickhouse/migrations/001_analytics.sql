@@ -75,25 +75,21 @@ PARTITION BY toYYYYMM(created_at)
 ORDER BY (order_id, version, sign)
 SETTINGS non_replicated_deduplication_window = 10000;
 
--- Counted orders and revenue by the UTC day and hour of their creation.
-CREATE TABLE IF NOT EXISTS ${db}.daily_sales (day Date, orders Int64, revenue Decimal(18, 2))
-ENGINE = SummingMergeTree ORDER BY day SETTINGS non_replicated_deduplication_window = 10000;
-CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.daily_sales_mv TO ${db}.daily_sales AS
-SELECT toDate(created_at, 'UTC') AS day, sum(toInt64(sign)) AS orders, sum(total_amount * sign) AS revenue
-FROM ${db}.order_changes WHERE counted = 1 GROUP BY day;
+-- The aggregates, fed by three materialized views from the signed rows (every view adds a part
+-- per insert, so they are few): sales per hour (days and totals are sums of hours), per product
+-- and day, and per dimension value (status, payment method, user).
 
-CREATE TABLE IF NOT EXISTS ${db}.hourly_sales (hour DateTime('UTC'), orders Int64, revenue Decimal(18, 2))
-ENGINE = SummingMergeTree ORDER BY hour SETTINGS non_replicated_deduplication_window = 10000;
+-- Counted orders and revenue per UTC hour of creation; also the newest change applied.
+CREATE TABLE IF NOT EXISTS ${db}.hourly_sales (
+  hour DateTime('UTC'),
+  orders Int64,
+  revenue Decimal(18, 2),
+  newest_committed_at SimpleAggregateFunction(max, DateTime64(6, 'UTC'))
+) ENGINE = SummingMergeTree ORDER BY hour SETTINGS non_replicated_deduplication_window = 10000;
 CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.hourly_sales_mv TO ${db}.hourly_sales AS
-SELECT toStartOfHour(created_at, 'UTC') AS hour, sum(toInt64(sign)) AS orders, sum(total_amount * sign) AS revenue
-FROM ${db}.order_changes WHERE counted = 1 GROUP BY hour;
-
--- Every order that is not deleted, by its current status (cancelled and refunded included).
-CREATE TABLE IF NOT EXISTS ${db}.status_sales (status LowCardinality(String), orders Int64, revenue Decimal(18, 2))
-ENGINE = SummingMergeTree ORDER BY status SETTINGS non_replicated_deduplication_window = 10000;
-CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.status_sales_mv TO ${db}.status_sales AS
-SELECT status, sum(toInt64(sign)) AS orders, sum(total_amount * sign) AS revenue
-FROM ${db}.order_changes WHERE is_deleted = 0 GROUP BY status;
+SELECT toStartOfHour(created_at, 'UTC') AS hour, sumIf(toInt64(sign), counted = 1) AS orders,
+       sumIf(total_amount * sign, counted = 1) AS revenue, max(committed_at) AS newest_committed_at
+FROM ${db}.order_changes GROUP BY hour;
 
 -- Units and revenue (quantity × unit price) of the items of counted orders, per day and product.
 CREATE TABLE IF NOT EXISTS ${db}.product_sales (
@@ -109,25 +105,22 @@ SELECT toDate(created_at, 'UTC') AS day, item.product_id AS product_id, anyLast(
        anyLast(item.category) AS category, sum(toInt64(item.quantity) * sign) AS units, sum(item.line_total * sign) AS revenue
 FROM ${db}.order_changes ARRAY JOIN items AS item WHERE counted = 1 GROUP BY day, product_id;
 
--- Counted orders with a captured payment, by payment method.
-CREATE TABLE IF NOT EXISTS ${db}.payment_method_sales (method LowCardinality(String), orders Int64, revenue Decimal(18, 2))
-ENGINE = SummingMergeTree ORDER BY method SETTINGS non_replicated_deduplication_window = 10000;
-CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.payment_method_sales_mv TO ${db}.payment_method_sales AS
-SELECT payment_method AS method, sum(toInt64(sign)) AS orders, sum(total_amount * sign) AS revenue
-FROM ${db}.order_changes WHERE counted = 1 AND payment_method != '' GROUP BY method;
-
--- Counted orders and revenue per user (customers: users with at least one).
-CREATE TABLE IF NOT EXISTS ${db}.user_sales (user_id UUID, orders Int64, revenue Decimal(18, 2))
-ENGINE = SummingMergeTree ORDER BY user_id SETTINGS non_replicated_deduplication_window = 10000;
-CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.user_sales_mv TO ${db}.user_sales AS
-SELECT user_id, sum(toInt64(sign)) AS orders, sum(total_amount * sign) AS revenue
-FROM ${db}.order_changes WHERE counted = 1 GROUP BY user_id;
-
--- The newest change applied (its outbox commit time and when it became queryable).
-CREATE TABLE IF NOT EXISTS ${db}.pipeline_freshness (
-  id UInt8,
-  newest_committed_at SimpleAggregateFunction(max, DateTime64(6, 'UTC')),
-  newest_ingested_at SimpleAggregateFunction(max, DateTime64(6, 'UTC'))
-) ENGINE = AggregatingMergeTree ORDER BY id;
-CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.pipeline_freshness_mv TO ${db}.pipeline_freshness AS
-SELECT toUInt8(0) AS id, max(committed_at) AS newest_committed_at, max(ingested_at) AS newest_ingested_at FROM ${db}.order_changes;
+-- Orders and revenue per value of a dimension:
+--   status          every non-deleted order by its current status (cancelled, refunded included)
+--   payment_method  counted orders with a captured payment, by method
+--   user            counted orders per user (customers: users with at least one)
+CREATE TABLE IF NOT EXISTS ${db}.dimension_sales (
+  dimension LowCardinality(String),
+  key String,
+  orders Int64,
+  revenue Decimal(18, 2)
+) ENGINE = SummingMergeTree ORDER BY (dimension, key) SETTINGS non_replicated_deduplication_window = 10000;
+CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.dimension_sales_mv TO ${db}.dimension_sales AS
+SELECT d.1 AS dimension, d.2 AS key, sum(toInt64(sign)) AS orders, sum(total_amount * sign) AS revenue
+FROM ${db}.order_changes
+ARRAY JOIN arrayFilter(x -> x.3 = 1, [
+  ('status', toString(status), toUInt8(is_deleted = 0)),
+  ('payment_method', toString(payment_method), toUInt8(counted = 1 AND payment_method != '')),
+  ('user', toString(user_id), counted)
+]) AS d
+GROUP BY dimension, key;
