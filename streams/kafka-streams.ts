@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
-import { noopMetrics, type Metrics } from '../metrics/metrics.js';
+import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
 import { createKafka, type Consumer, type Kafka, type KafkaOptions, type Producer } from '../kafka/client.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { FailureHandler, Headers } from './api.js';
@@ -21,8 +21,12 @@ export interface StreamsOptions {
   onFailure: FailureHandler;
   /** Called once when processing cannot go on (a stage failed, the producer was fenced). */
   onFatal: (error: unknown) => void;
-  /** Most records processed in one transaction. Default 2,000. */
+  /** Most records handed over per partition fetch. Default 2,000. */
   maxBatchSize: number;
+  /** A transaction commits this long after it began (Kafka Streams' commit.interval.ms). Default 100 ms. */
+  commitIntervalMs: number;
+  /** ... or once it holds this many input records. Default 10,000. */
+  maxTransactionRecords: number;
   /** Punctuation check interval. Default 1,000 ms. */
   punctuateIntervalMs: number;
   /** Replication factor of the changelog topics. Default 1. */
@@ -37,6 +41,8 @@ export const DEFAULT_STREAMS_OPTIONS: Omit<StreamsOptions, 'applicationId'> = {
   onFailure: () => 'fail',
   onFatal: () => undefined,
   maxBatchSize: 2_000,
+  commitIntervalMs: 100,
+  maxTransactionRecords: 10_000,
   punctuateIntervalMs: 1_000,
   replicationFactor: 1,
   metrics: noopMetrics,
@@ -55,11 +61,12 @@ export function changelogTopic(applicationId: string, store: string): string {
  * compacted changelog partitions before it sees a record; on revocation the task is closed.
  * Global stores are loaded whole before processing starts and followed while it runs.
  *
- * Exactly once: each batch of a partition is one Kafka transaction holding its outputs, its
- * store changes (changelog records) and the consumed offsets. If anything fails the transaction
- * is aborted, the pending store writes are dropped and the batch is read again, so outputs,
- * state and offsets always move together. A zombie instance is fenced by the brokers; its
- * commit fails and `onFatal` is called.
+ * Exactly once: a Kafka transaction spans the batches of every partition processed within
+ * commitIntervalMs, and holds their outputs, their tasks' store changes (changelog records) and
+ * the consumed offsets. If anything fails the transaction is aborted, the tasks' pending store
+ * writes are dropped and every partition it touched is read again from where the transaction
+ * began, so outputs, state and offsets always move together. A zombie instance is fenced by the
+ * brokers; its commit fails and `onFatal` is called.
  *
  * Lifecycle: `start` resolves once consuming; `close` stops consuming, lets the transaction in
  * flight finish, closes processors and stores, disconnects.
@@ -74,6 +81,11 @@ export class KafkaStreams {
   private globalReader: PartitionReader | undefined;
   private restoreReader: PartitionReader | undefined;
   private punctuation: NodeJS.Timeout | undefined;
+  private committer: NodeJS.Timeout | undefined;
+  /** The transaction in progress: what it consumed (from where, up to where) and which tasks wrote. */
+  private open:
+    | { transaction: Producer; began: number; records: number; from: Map<string, TopicOffset>; to: Map<string, TopicOffset>; tasks: Map<number, StreamTask> }
+    | undefined;
   private failure: unknown;
   private inFlight: Promise<void> = Promise.resolve();
   private readonly instruments;
@@ -107,6 +119,13 @@ export class KafkaStreams {
       processed: metrics.counter({ name: 'shopstream_streams_records_processed_total', help: 'Records processed by the topology', labelNames: ['topic'] }),
       aborted: metrics.counter({ name: 'shopstream_streams_transactions_aborted_total', help: 'Stream transactions aborted and retried' }),
       restored: metrics.counter({ name: 'shopstream_streams_records_restored_total', help: 'Changelog records restored into state stores' }),
+      transactions: metrics.counter({ name: 'shopstream_streams_transactions_committed_total', help: 'Stream transactions committed' }),
+      recordAge: metrics.histogram({
+        name: 'shopstream_streams_record_age_seconds',
+        help: 'Age of a record (since its producer wrote it) when the topology processed it: consumer lag in seconds',
+        labelNames: ['topic'],
+        buckets: LATENCY_BUCKETS,
+      }),
     };
   }
 
@@ -121,16 +140,24 @@ export class KafkaStreams {
     await this.consumer.run({
       eachBatch: async ({ batch }) => {
         if (this.failure) throw this.failure;
-        const run = this.inFlight.then(() => this.processBatch(batch.topic, batch.partition, batch.messages));
-        this.inFlight = run.catch(() => undefined);
-        await run;
+        await this.serialized(() => this.processBatch(batch.topic, batch.partition, batch.messages));
       },
     });
     this.punctuation = setInterval(() => void this.punctuate(), this.options.punctuateIntervalMs);
+    this.committer = setInterval(() => void this.serialized(() => this.commitIfDue()), Math.max(5, this.options.commitIntervalMs / 2));
+  }
+
+  /** Runs `work` after everything queued before it (one transaction at a time on the producer). */
+  private serialized(work: () => Promise<void>): Promise<void> {
+    const run = this.inFlight.then(work);
+    this.inFlight = run.catch(() => undefined);
+    return run;
   }
 
   async close(): Promise<void> {
     clearInterval(this.punctuation);
+    clearInterval(this.committer);
+    await this.serialized(() => this.commit()).catch(() => undefined);
     await this.consumer.disconnect().catch(() => undefined);
     await this.inFlight;
     await this.producer.disconnect().catch(() => undefined);
@@ -198,7 +225,8 @@ export class KafkaStreams {
     const assigning = error.code === -175; // ERR__ASSIGN_PARTITIONS
     const partitions = [...new Set(assignment.map((tp) => tp.partition))];
     if (!assigning) {
-      await this.inFlight;
+      // Partitions are leaving: what was processed for them commits first.
+      await this.serialized(() => this.commit()).catch(() => undefined);
       for (const partition of partitions) {
         this.tasks.get(partition)?.close();
         this.tasks.delete(partition);
@@ -236,10 +264,10 @@ export class KafkaStreams {
     if (messages.length === 0) return;
     const task = this.tasks.get(partition);
     if (!task) throw new Error(`no task for partition ${partition} (not assigned to this instance)`);
-    const outputs: SinkOutput[] = [];
-    const deadLetters: { raw: RawRecord; error: unknown; stage: string }[] = [];
-    const transaction = await this.producer.transaction();
     try {
+      const open = await this.begin();
+      const outputs: SinkOutput[] = [];
+      const deadLetters: { raw: RawRecord; error: unknown; stage: string }[] = [];
       for (const message of messages) {
         const raw: RawRecord = {
           topic,
@@ -254,21 +282,65 @@ export class KafkaStreams {
         outputs.push(...result.outputs);
         if (result.deadLetter) deadLetters.push({ raw, ...result.deadLetter });
       }
-      await this.send(transaction, outputs);
-      await this.sendDeadLetters(transaction, deadLetters);
-      await this.sendChangelog(transaction, task, partition);
-      const last = messages[messages.length - 1]!.offset;
-      await transaction.sendOffsets({ consumer: this.consumer, topics: [{ topic, partitions: [{ partition, offset: String(BigInt(last) + 1n) }] }] });
-      await transaction.commit();
-      task.commitStores();
+      const key = `${topic}:${partition}`;
+      if (!open.from.has(key)) open.from.set(key, { topic, partition, offset: messages[0]!.offset });
+      open.to.set(key, { topic, partition, offset: String(BigInt(messages[messages.length - 1]!.offset) + 1n) });
+      open.tasks.set(partition, task);
+      open.records += messages.length;
+      await this.send(open.transaction, outputs);
+      await this.sendDeadLetters(open.transaction, deadLetters);
       this.instruments.processed.inc({ topic }, messages.length);
+      const now = Date.now();
+      for (const message of messages) this.instruments.recordAge.observe(Math.max(0, now - Number(message.timestamp)) / 1000, { topic });
+      await this.commitIfDue();
     } catch (error) {
-      task.abortStores();
-      this.instruments.aborted.inc();
-      await transaction.abort().catch(() => undefined);
-      if (isFatal(error)) this.fail(error);
-      throw error;
+      await this.abort(error);
     }
+  }
+
+  private async begin(): Promise<NonNullable<KafkaStreams['open']>> {
+    this.open ??= { transaction: await this.producer.transaction(), began: Date.now(), records: 0, from: new Map(), to: new Map(), tasks: new Map() };
+    return this.open;
+  }
+
+  private async commitIfDue(): Promise<void> {
+    const open = this.open;
+    if (open && (Date.now() - open.began >= this.options.commitIntervalMs || open.records >= this.options.maxTransactionRecords)) await this.commit();
+  }
+
+  /** Sends the touched tasks' store changes and the consumed offsets, and commits. */
+  private async commit(): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    try {
+      for (const [partition, task] of open.tasks) await this.sendChangelog(open.transaction, task, partition);
+      const byTopic = new Map<string, { partition: number; offset: string }[]>();
+      for (const { topic, partition, offset } of open.to.values()) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
+      if (byTopic.size > 0) await open.transaction.sendOffsets({ consumer: this.consumer, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+      await open.transaction.commit();
+      this.open = undefined;
+      for (const task of open.tasks.values()) task.commitStores();
+      this.instruments.transactions.inc();
+    } catch (error) {
+      await this.abort(error);
+    }
+  }
+
+  /**
+   * Aborts the open transaction: drops the touched tasks' pending store writes and makes every
+   * partition it consumed be read again from where the transaction began.
+   */
+  private async abort(error: unknown): Promise<void> {
+    const open = this.open;
+    this.open = undefined;
+    this.instruments.aborted.inc();
+    if (open) {
+      for (const task of open.tasks.values()) task.abortStores();
+      await open.transaction.abort().catch(() => undefined);
+      for (const position of open.from.values()) this.consumer.seek(position);
+    }
+    if (isFatal(error)) this.fail(error);
+    else this.options.logger.warn('stream transaction aborted; its records will be processed again', { error: errorMessage(error) });
   }
 
   /** Pending store writes go to the changelog inside the transaction; they apply on commit. */
@@ -323,26 +395,22 @@ export class KafkaStreams {
     });
   }
 
-  /** Punctuators run inside their own transaction per task. */
+  /** Punctuators run inside the open transaction (their outputs and store writes commit with it). */
   private async punctuate(): Promise<void> {
     if (this.failure) return;
-    const run = this.inFlight.then(async () => {
-      for (const [partition, task] of this.tasks) {
-        const transaction = await this.producer.transaction();
-        try {
-          await this.send(transaction, await task.punctuate());
-          await this.sendChangelog(transaction, task, partition);
-          await transaction.commit();
-          task.commitStores();
-        } catch (error) {
-          task.abortStores();
-          await transaction.abort().catch(() => undefined);
-          this.options.logger.warn('punctuation failed', { partition, error: errorMessage(error) });
+    await this.serialized(async () => {
+      try {
+        for (const [partition, task] of this.tasks) {
+          const outputs = await task.punctuate();
+          const open = await this.begin();
+          open.tasks.set(partition, task);
+          await this.send(open.transaction, outputs);
         }
+        await this.commitIfDue();
+      } catch (error) {
+        await this.abort(error);
       }
     });
-    this.inFlight = run.catch(() => undefined);
-    await this.inFlight;
   }
 
   private fail(error: unknown): void {
@@ -357,6 +425,12 @@ export class KafkaStreams {
 function isFatal(error: unknown): boolean {
   const e = error as { code?: string; fatal?: boolean; message?: string };
   return e.code === 'STREAMS_STAGE_FAILED' || e.fatal === true || /fenced/i.test(e.message ?? '');
+}
+
+interface TopicOffset {
+  topic: string;
+  partition: number;
+  offset: string;
 }
 
 function toHeaders(headers: unknown): Headers {

@@ -52,6 +52,7 @@ describe('streams and sink crash', () => {
       CLICKHOUSE_PATH: clickhousePath,
       CLICKHOUSE_DATABASE: clickhouseDatabase,
       PORT: String(port),
+      LOG_LEVEL: 'info',
     };
     const children: ReturnType<typeof spawnShopstream>[] = [];
     const startChild = async () => {
@@ -111,6 +112,7 @@ describe('streams and sink crash', () => {
           const versions = await (await clickhouse.query({ query: `SELECT toString(order_id) id, version, status, is_deleted, ingested_at FROM ${clickhouseDatabase}.orders WHERE toString(order_id) IN {ids:Array(String)} ORDER BY id, version`, query_params: { ids }, format: 'JSONEachRow' })).json();
           const changes = await (await clickhouse.query({ query: `SELECT toString(order_id) id, version, sign, status FROM ${clickhouseDatabase}.order_changes WHERE toString(order_id) IN {ids:Array(String)} ORDER BY id, version, sign`, query_params: { ids }, format: 'JSONEachRow' })).json();
           console.log(JSON.stringify({ count: differing.length, of: mysql.length, mysql: differing.slice(0, 3), clickhouse: ids.map((id) => byId.get(id) ?? null), versions, changes }, null, 1));
+          for (const [i, spawned] of children.entries()) console.log(`--- child ${i}\n${spawned.output().split('\n').filter((l) => /WARN|ERROR|sink|rebuild/i.test(l)).slice(-40).join('\n')}`);
         }
         expect(await driftOf(pool, clickhouse, clickhouseDatabase, workload.users, DAYS)).toEqual([]);
         expect(analytics).toEqual(mysql);
