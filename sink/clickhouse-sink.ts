@@ -61,6 +61,8 @@ export class ClickHouseSink {
       'isolation.level': 'read_committed',
       'js.consumer.max.batch.size': this.options.maxBatchSize,
       'fetch.wait.max.ms': 10,
+      'session.timeout.ms': 10_000,
+      'heartbeat.interval.ms': 3_000,
       // A rebalance may hand a partition to another instance: forget what was known of it.
       rebalance_cb: () => void this.pending.clear(),
     });

@@ -104,10 +104,17 @@ export class KafkaStreams {
       'js.consumer.max.batch.size': this.options.maxBatchSize,
       'fetch.wait.max.ms': 10,
       'partition.assignment.strategy': 'range',
+      // A crashed instance's partitions move on after 10 s, not librdkafka's default 45 s.
+      'session.timeout.ms': 10_000,
+      'heartbeat.interval.ms': 3_000,
       rebalance_cb: (error: { code: number }, assignment: { topic: string; partition: number }[]) => this.onRebalance(error, assignment),
     });
     this.producer = this.kafka.producer({
       'transactional.id': `${id}-${this.options.instanceId}`,
+      // A crashed instance's open transaction is aborted by the coordinator after 10 s (not 60 s),
+      // so read_committed readers are not held back longer than that.
+      'transaction.timeout.ms': 10_000,
+      'socket.timeout.ms': 10_000, // librdkafka: at most transaction.timeout.ms + 100
       'enable.idempotence': true,
       acks: -1,
       'linger.ms': 2,

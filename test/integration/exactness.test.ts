@@ -51,9 +51,16 @@ describe('aggregates are exact under updates and deletes', () => {
       throw error;
     });
     expect(drift).toEqual([]);
-    const { mysql, clickhouse } = await finalOrders(pipeline.pool!, pipeline.clickhouse!, config.clickhouse.database);
-    expect(mysql.length).toBeGreaterThan(500);
-    expect(clickhouse).toEqual(mysql);
+    // The latest states load independently of the signed changes: wait for them as well.
+    const final = await waitFor(
+      async () => {
+        const rows = await finalOrders(pipeline.pool!, pipeline.clickhouse!, config.clickhouse.database);
+        return JSON.stringify(rows.clickhouse) === JSON.stringify(rows.mysql) ? rows : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, describe: 'orders FINAL equal to MySQL' },
+    );
+    expect(final.mysql.length).toBeGreaterThan(500);
+    expect(final.clickhouse).toEqual(final.mysql);
   }, 300_000);
 
   it('the analytics API serves the same figures as MySQL', async () => {

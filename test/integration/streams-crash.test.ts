@@ -86,11 +86,17 @@ describe('streams and sink crash', () => {
       });
       expect(kills).toBe(3);
       await waitFor(async () => ((await unpublishedCount(pool)) === 0 ? true : undefined), { timeoutMs: 60_000, describe: 'the outbox drained' });
-      const truth = await new MysqlAnalyticsTruth(pool).stats();
+      // Caught up means both loads: the signed changes (stats) and the latest states (first/last
+      // order per user come from analytics.orders).
+      const truthReader = new MysqlAnalyticsTruth(pool);
+      const truth = { stats: await truthReader.stats(), users: await Promise.all(workload.users.map((user) => truthReader.userSales(user))) };
       let last: unknown;
       await waitFor(
         async () => {
-          last = await (await fetch(`http://127.0.0.1:${port}/api/analytics/stats`)).json();
+          last = {
+            stats: await (await fetch(`http://127.0.0.1:${port}/api/analytics/stats`)).json(),
+            users: await Promise.all(workload.users.map(async (user) => (await fetch(`http://127.0.0.1:${port}/api/analytics/users/${user}`)).json())),
+          };
           return JSON.stringify(last) === JSON.stringify(truth) ? true : undefined;
         },
         { timeoutMs: 120_000, intervalMs: 500, describe: 'the analytics to catch up' },
