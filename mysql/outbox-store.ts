@@ -81,19 +81,7 @@ export function mysqlOutboxStore(pool: Pool): OutboxStore {
       const query = sql`SELECT id, event_id, aggregate_type, aggregate_id, aggregate_version, event_type, attempts, last_error, parked_at
                         FROM outbox WHERE published_at IS NULL AND parked_at IS NOT NULL ORDER BY id LIMIT ${limit}`;
       const [rows] = await pool.query<RowDataPacket[]>(query.sql, query.values);
-      return rows.map(
-        (row): ParkedRow => ({
-          id: String(row.id),
-          eventId: row.event_id,
-          aggregateType: row.aggregate_type,
-          aggregateId: row.aggregate_id,
-          aggregateVersion: Number(row.aggregate_version),
-          eventType: row.event_type,
-          attempts: Number(row.attempts),
-          lastError: row.last_error,
-          parkedAt: sqlTimeToMicros(row.parked_at),
-        }),
-      );
+      return rows.map((row): ParkedRow => ({ ...eventIdentity(row as Row), lastError: row.last_error, parkedAt: sqlTimeToMicros(row.parked_at) }));
     },
 
     async requeue(id) {
@@ -104,7 +92,8 @@ export function mysqlOutboxStore(pool: Pool): OutboxStore {
   };
 }
 
-function toOutboxRow(row: Row): OutboxRow {
+/** What identifies an outbox event and its attempts, as both claims and parked rows show it. */
+function eventIdentity(row: Row) {
   return {
     id: String(row.id),
     eventId: row.event_id,
@@ -112,10 +101,12 @@ function toOutboxRow(row: Row): OutboxRow {
     aggregateId: row.aggregate_id,
     aggregateVersion: Number(row.aggregate_version),
     eventType: row.event_type,
-    payload: parsePayload(row.payload),
-    createdAt: sqlTimeToMicros(row.created_at),
     attempts: Number(row.attempts),
   };
+}
+
+function toOutboxRow(row: Row): OutboxRow {
+  return { ...eventIdentity(row), payload: parsePayload(row.payload), createdAt: sqlTimeToMicros(row.created_at) };
 }
 
 /** A payload that is not JSON stays a string: it fails to encode and is parked, not crashing claims. */

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPipeline, type Pipeline, type PipelineConfig } from '../../cli/pipeline.js';
+import { describe, expect, it } from 'vitest';
+import { useIsolatedPipeline } from '../support/pipeline.js';
 import { createKafka } from '../../kafka/client.js';
 import { mysqlOrderStore } from '../../mysql/order-store.js';
 import { createProduct, registerUser } from '../../orders/catalog-service.js';
@@ -12,28 +12,14 @@ import { waitFor } from '../../core/retry.js';
  * transaction) → relay → Kafka as Avro → streams → ClickHouse → GET /api/analytics/daily-sales.
  */
 describe('one order through every stage', () => {
-  let pipeline: Pipeline;
-  let config: PipelineConfig;
-  let cleanup: () => Promise<void>;
-
-  beforeAll(async () => {
-    const isolated = await isolatedPipelineConfig(['api', 'relay', 'streams', 'sink']);
-    config = isolated.config;
-    cleanup = isolated.cleanup;
-    pipeline = await startPipeline(config);
-  });
-
-  afterAll(async () => {
-    await pipeline?.stop();
-    await cleanup?.();
-  });
+  const isolated = useIsolatedPipeline(['api', 'relay', 'streams', 'sink']);
 
   it('makes a posted order queryable in the daily sales, exactly', async () => {
-    const deps = { store: mysqlOrderStore(pipeline.pool!), signal: pipeline.relay };
+    const deps = { store: mysqlOrderStore(isolated.pipeline.pool!), signal: isolated.pipeline.relay };
     const user = await registerUser(deps, { email: 'flow@example.com', name: 'Flow Tester' });
     const { product } = await createProduct(deps, { sku: 'FLOW-1', name: 'Flow widget', category: 'Test', price: '19.99', currency: 'USD', initialStock: 100 });
 
-    const response = await fetch(`${pipeline.url}/api/orders`, {
+    const response = await fetch(`${isolated.pipeline.url}/api/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ userId: user.id, items: [{ productId: product.id, quantity: 3 }] }),
@@ -46,7 +32,7 @@ describe('one order through every stage', () => {
     const day = order.createdAt.slice(0, 10);
     const sales = await waitFor(
       async () => {
-        const res = await fetch(`${pipeline.url}/api/analytics/daily-sales?from=${day}&to=${day}`);
+        const res = await fetch(`${isolated.pipeline.url}/api/analytics/daily-sales?from=${day}&to=${day}`);
         const body = (await res.json()) as unknown[];
         return body.length > 0 ? body : undefined;
       },
@@ -57,9 +43,9 @@ describe('one order through every stage', () => {
     // The latest state in ClickHouse matches MySQL row for row (the two topics load independently).
     const rows = await waitFor(
       async () => {
-        const result = await pipeline.clickhouse!.query({
+        const result = await isolated.pipeline.clickhouse!.query({
           query: `SELECT toString(order_id) AS id, version, status, toString(total_amount) AS total, is_deleted
-                  FROM ${config.clickhouse.database}.orders FINAL`,
+                  FROM ${isolated.config.clickhouse.database}.orders FINAL`,
           format: 'JSONEachRow',
         });
         const found = await result.json();
@@ -68,7 +54,7 @@ describe('one order through every stage', () => {
       { timeoutMs: 20_000, intervalMs: 50, describe: 'the order in analytics.orders' },
     );
     expect(rows).toEqual([{ id: order.id, version: '1', status: 'PENDING', total: '59.97', is_deleted: 0 }]);
-    const [[mysqlRow]] = (await pipeline.pool!.query('SELECT id, version, status, total_amount FROM orders')) as unknown as [[Record<string, unknown>]];
+    const [[mysqlRow]] = (await isolated.pipeline.pool!.query('SELECT id, version, status, total_amount FROM orders')) as unknown as [[Record<string, unknown>]];
     expect(mysqlRow).toEqual({ id: order.id, version: 1, status: 'PENDING', total_amount: '59.97' });
   });
 
@@ -76,7 +62,7 @@ describe('one order through every stage', () => {
     const registry = new AvroRegistry({ url: entry.registryUrl });
     const consumer = createKafka(entry.kafka).consumer({ kafkaJS: { groupId: `probe-${Date.now()}`, fromBeginning: true } });
     await consumer.connect();
-    await consumer.subscribe({ topics: [pipeline.topics.orders] });
+    await consumer.subscribe({ topics: [isolated.pipeline.topics.orders] });
     const seen: { headers: Record<string, string>; name: string }[] = [];
     await consumer.run({
       eachMessage: async ({ message }) => {
@@ -91,6 +77,6 @@ describe('one order through every stage', () => {
     expect(event!.headers.event_type).toBe('OrderCreated');
     expect(event!.headers.event_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(Number(event!.headers.committed_at)).toBeGreaterThan(Date.UTC(2020, 0, 1) * 1000);
-    expect(event!.headers.schema_subject).toBe(`${pipeline.topics.orders}-dev.shopstream.orders.OrderCreated`);
+    expect(event!.headers.schema_subject).toBe(`${isolated.pipeline.topics.orders}-dev.shopstream.orders.OrderCreated`);
   });
 });
