@@ -48,7 +48,10 @@ export async function benchEnv(): Promise<BenchEnv> {
       rmSync(clickhousePath, { recursive: true, force: true });
       const kafkaAdmin = createKafka(entry.kafka).admin();
       await kafkaAdmin.connect();
-      await kafkaAdmin.deleteTopics({ topics: Object.values(topicNames(topicPrefix)) }).catch(() => undefined);
+      // Its pipeline topics and the changelogs of its stream groups (named after `bench<id>`).
+      const names = new Set(Object.values(topicNames(topicPrefix)));
+      const doomed = (await kafkaAdmin.listTopics()).filter((name) => names.has(name) || name.startsWith(`bench${id}-`));
+      await kafkaAdmin.deleteTopics({ topics: doomed }).catch(() => undefined);
       await kafkaAdmin.disconnect();
     },
   };

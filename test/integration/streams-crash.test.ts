@@ -38,7 +38,7 @@ describe('streams and sink crash', () => {
   afterAll(async () => {
     await pool?.end();
     await database?.drop();
-    if (t) await deleteTopics(t.prefix);
+    if (t) await deleteTopics(t.prefix, groupPrefix);
     rmSync(clickhousePath, { recursive: true, force: true });
   });
 

@@ -68,18 +68,18 @@ export async function isolatedPipelineConfig(roles: readonly Role[]): Promise<{ 
   const cleanup = async () => {
     await database.drop();
     rmSync(clickhousePath, { recursive: true, force: true });
-    await deleteTopics(topicPrefix);
+    await deleteTopics(topicPrefix, config.groupPrefix);
   };
   return { config, cleanup };
 }
 
-export async function deleteTopics(prefix: string): Promise<void> {
+/** Deletes the topics a test made: its prefixed pipeline topics and, with `groupPrefix`, its changelogs. */
+export async function deleteTopics(prefix: string, groupPrefix?: string): Promise<void> {
   const admin = createKafka({ ...entry.kafka, clientId: 'shopstream-test' }).admin();
   await admin.connect();
   try {
-    const names = Object.values(topicNames(prefix));
-    const existing = new Set(await admin.listTopics());
-    const doomed = names.filter((name) => existing.has(name));
+    const names = new Set(Object.values(topicNames(prefix)));
+    const doomed = (await admin.listTopics()).filter((name) => names.has(name) || (groupPrefix !== undefined && name.startsWith(`${groupPrefix}-`)));
     if (doomed.length > 0) await admin.deleteTopics({ topics: doomed });
   } finally {
     await admin.disconnect();
