@@ -30,7 +30,7 @@ export async function pipelineBench(args: { orders: number; rate: number; concur
     registryUrl: env.entry.registryUrl,
     clickhouse: { url: env.entry.clickhouse.url, path: env.clickhousePath, database: `bench_${env.id}` },
     topicPrefix: env.topicPrefix,
-    topicLayout: { partitions: 3, replicationFactor: 1 },
+    topicLayout: { partitions: 3, replicationFactor: 1, derivedPartitions: env.entry.topicLayout.derivedPartitions },
     groupPrefix: `bench${env.id}`,
     httpPort: 0,
     httpHost: '127.0.0.1',

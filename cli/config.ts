@@ -20,6 +20,7 @@ export const ENV_VARS = {
   KAFKA_CLIENT_ID: 'client id reported to Kafka (shopstream)',
   KAFKA_CONTROLLER_PORT: '`stack up` only: KRaft controller port of the local broker (9093)',
   KAFKA_TOPIC_PARTITIONS: 'partitions of each pipeline topic when the project creates it (6)',
+  KAFKA_DERIVED_TOPIC_PARTITIONS: 'partitions of the two topics the ClickHouse sink loads (1 with the embedded engine, which one process owns; else KAFKA_TOPIC_PARTITIONS)',
   KAFKA_REPLICATION_FACTOR: 'replication factor of the topics the project creates (1; 3 on the distributed stack)',
   SCHEMA_REGISTRY_URL: 'Confluent-compatible registry API (http://127.0.0.1:8081/apis/ccompat/v7)',
   CLICKHOUSE_URL: 'ClickHouse server (http://user:password@host:8123); unset: the embedded engine',
@@ -74,6 +75,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EntryConfig
     topicLayout: {
       partitions: int(env, 'KAFKA_TOPIC_PARTITIONS') ?? DEFAULT_TOPIC_LAYOUT.partitions,
       replicationFactor: int(env, 'KAFKA_REPLICATION_FACTOR') ?? DEFAULT_TOPIC_LAYOUT.replicationFactor,
+      // The embedded engine has one owner process, hence one sink: one partition each makes its
+      // inserts few and large. A server may have several sinks sharing the partitions.
+      derivedPartitions: int(env, 'KAFKA_DERIVED_TOPIC_PARTITIONS') ?? (stack.clickhouseUrl ? undefined : 1),
     },
     httpPort: int(env, 'PORT') ?? 3000,
     httpHost: env.HOST ?? '0.0.0.0',

@@ -39,6 +39,14 @@ export interface TopicLayout {
   partitions: number;
   /** Replication factor. Default 1 locally; 3 on the distributed stack. */
   replicationFactor: number;
+  /**
+   * Partitions of the derived topics the ClickHouse sink loads (orders-enriched, order-changes).
+   * The sink inserts each partition's range on its own, and an insert's fixed cost (filling the
+   * aggregate views) dominates small batches, so fewer partitions mean fewer, larger inserts.
+   * The streams tasks write to them by key, so this need not match `partitions`.
+   * Default: `partitions`.
+   */
+  derivedPartitions?: number;
 }
 
 /**
@@ -52,6 +60,7 @@ export const DEFAULT_TOPIC_LAYOUT: TopicLayout = { partitions: 6, replicationFac
 export function topicSpecs(names: TopicNames, layout: TopicLayout = DEFAULT_TOPIC_LAYOUT): TopicSpec[] {
   const minIsr = String(Math.min(2, layout.replicationFactor));
   const base = { partitions: layout.partitions, replicationFactor: layout.replicationFactor };
+  const derived = { ...base, partitions: layout.derivedPartitions ?? layout.partitions };
   const retained = { 'cleanup.policy': 'delete', 'retention.ms': WEEK_MS, 'min.insync.replicas': minIsr };
   const compacted = { 'cleanup.policy': 'compact', 'min.insync.replicas': minIsr, 'min.compaction.lag.ms': '60000' };
   return [
@@ -60,8 +69,8 @@ export function topicSpecs(names: TopicNames, layout: TopicLayout = DEFAULT_TOPI
     { name: names.users, ...base, config: compacted },
     { name: names.products, ...base, config: compacted },
     { name: names.inventory, ...base, config: compacted },
-    { name: names.ordersEnriched, ...base, config: retained },
-    { name: names.orderChanges, ...base, config: retained },
+    { name: names.ordersEnriched, ...derived, config: retained },
+    { name: names.orderChanges, ...derived, config: retained },
     { name: names.deadLetter, ...base, partitions: 1, config: retained },
   ];
 }

@@ -12,6 +12,11 @@ export interface SinkOptions {
   groupId: string;
   /** Most records per insert. Default 20,000. */
   maxBatchSize: number;
+  /**
+   * Partitions loaded at the same time, each its own insert. Default 2: the two topics load side
+   * by side (more makes concurrent inserts contend for the same cores).
+   */
+  partitionsConcurrently: number;
   metrics: Metrics;
   logger: Logger;
 }
@@ -19,6 +24,7 @@ export interface SinkOptions {
 export const DEFAULT_SINK_OPTIONS: SinkOptions = {
   groupId: 'shopstream-sink',
   maxBatchSize: 20_000,
+  partitionsConcurrently: 2,
   metrics: noopMetrics,
   logger: createLogger('sink'),
 };
@@ -79,6 +85,7 @@ export class ClickHouseSink {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.topics.ordersEnriched, this.topics.orderChanges] });
     await this.consumer.run({
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently,
       eachBatch: async ({ batch }) => {
         try {
           await this.handle(batch.topic, batch.partition, batch.messages);
