@@ -5,7 +5,7 @@ import { pipelineBench } from './pipeline.js';
 import { relayBench } from './relay.js';
 
 /**
- * `npm run bench [-- --only pipeline|relay] [--orders N --rate R --concurrency C] [--events N --batch B]`
+ * `npm run bench [-- --only pipeline|relay] [--orders N --rate R --concurrency C] [--light-rate R] [--events N --batch B]`
  * Each scenario runs in isolation (own database, topics, ClickHouse folder); the user's data is
  * untouched. Figures are printed and written to bench/results/.
  */
@@ -20,13 +20,18 @@ async function main(): Promise<void> {
   results.mysql = { innodbBufferPoolMiB: bufferPool.sizeMiB };
   try {
     if (!only || only === 'pipeline') {
-      // Latency at a set rate (SPEC §9: at 1,000 orders/s), then the rate the pipeline sustains
-      // when offered more than it can take.
+      // Latency at a set rate (SPEC §9: at 1,000 orders/s), at a light rate, then the rate the
+      // pipeline sustains when offered more than it can take.
       const concurrency = flag(argv, '--concurrency', 64);
       const latency = { orders: flag(argv, '--orders', 10_000), rate: flag(argv, '--rate', 1_000), concurrency };
       console.log(`pipeline: ${latency.orders} orders at ${latency.rate}/s (concurrency ${concurrency})`);
       results.pipelineAtRate = await pipelineBench(latency);
       console.log(JSON.stringify(results.pipelineAtRate, null, 2));
+      // The same path well below saturation: what the pipeline itself adds, without queueing.
+      const light = { orders: flag(argv, '--light-orders', 4_000), rate: flag(argv, '--light-rate', 200), concurrency };
+      console.log(`pipeline: ${light.orders} orders at ${light.rate}/s (below saturation)`);
+      results.pipelineLight = await pipelineBench(light);
+      console.log(JSON.stringify(results.pipelineLight, null, 2));
       const saturation = { orders: flag(argv, '--saturation-orders', 15_000), rate: flag(argv, '--saturation-rate', 3_000), concurrency: 128 };
       console.log(`pipeline: ${saturation.orders} orders offered at ${saturation.rate}/s, to find the sustained rate`);
       results.pipelineSaturated = await pipelineBench(saturation);
