@@ -3,7 +3,7 @@ import sql, { bulk, empty, join, type Sql } from 'sql-template-tag';
 import { ConflictError } from '../core/errors.js';
 import { microsToSqlTime, sqlTimeToMicros } from '../core/time.js';
 import type { DomainEvent } from '../orders/events.js';
-import type { Inventory, Order, OrderStatus, Payment, PaymentMethod, Product, User } from '../orders/model.js';
+import type { Inventory, Order, OrderStatus, PaymentMethod, Product, User } from '../orders/model.js';
 import type { OrderPageQuery, OrderStore, OrderUnitOfWork } from '../orders/ports.js';
 import { inTransaction, query, type BatchingTransaction } from './pool.js';
 

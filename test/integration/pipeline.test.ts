@@ -4,7 +4,7 @@ import { createKafka } from '../../kafka/client.js';
 import { mysqlOrderStore } from '../../mysql/order-store.js';
 import { createProduct, registerUser } from '../../orders/catalog-service.js';
 import { AvroRegistry } from '../../registry/avro-registry.js';
-import { isolatedPipelineConfig, entry } from '../support/env.js';
+import { entry } from '../support/env.js';
 import { waitFor } from '../../core/retry.js';
 
 /**
