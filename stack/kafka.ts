@@ -118,6 +118,9 @@ function writeConfig(options: StackOptions, home: string, dataDir: string, logFi
       'transaction.state.log.replication.factor=1',
       'transaction.state.log.min.isr=1',
       'transaction.state.log.num.partitions=10',
+      // A dead instance's open transaction is aborted within a second of timing out (default 10 s):
+      // read_committed readers and changelog restores wait for it.
+      'transaction.abort.timed.out.transaction.cleanup.interval.ms=1000',
       'share.coordinator.state.topic.replication.factor=1',
       'share.coordinator.state.topic.min.isr=1',
       'group.initial.rebalance.delay.ms=0',

@@ -2,10 +2,11 @@ import { hostname } from 'node:os';
 import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
-import { createKafka, type Consumer, type Kafka, type KafkaOptions, type Producer } from '../kafka/client.js';
+import { createKafka, type Admin, type Consumer, type Kafka, type KafkaOptions, type Producer } from '../kafka/client.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { FailureHandler, Headers } from './api.js';
 import { PartitionReader } from './internal/partition-reader.js';
+import { awaitNoOpenTransaction } from './internal/stable.js';
 import { StreamTask, type RawRecord, type SinkOutput } from './internal/task.js';
 import { InMemoryKeyValueStore } from './state.js';
 import type { Topology } from './topology.js';
@@ -80,6 +81,9 @@ export class KafkaStreams {
   private readonly globalStores = new Map<string, InMemoryKeyValueStore<unknown>>();
   private globalReader: PartitionReader | undefined;
   private restoreReader: PartitionReader | undefined;
+  /** Checks that a changelog partition has no open transaction before it is restored. */
+  private admin: Admin | undefined;
+  private readonly closing = new AbortController();
   private punctuation: NodeJS.Timeout | undefined;
   private committer: NodeJS.Timeout | undefined;
   /** The transaction in progress: what it consumed (from where, up to where) and which tasks wrote. */
@@ -141,13 +145,17 @@ export class KafkaStreams {
     await this.loadGlobalStores();
     this.restoreReader = new PartitionReader(this.kafkaOptions.brokers, `${this.options.applicationId}-restore`);
     await this.restoreReader.connect();
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topology.sourceTopics() });
     await this.consumer.run({
-      eachBatch: async ({ batch }) => {
+      eachBatch: async ({ batch, isStale }) => {
         if (this.failure) throw this.failure;
-        await this.serialized(() => this.processBatch(batch.topic, batch.partition, batch.messages));
+        // A batch that waited behind an aborted transaction is stale: its partition was seeked
+        // back and these records come again in order.
+        await this.serialized(() => (isStale() ? Promise.resolve() : this.processBatch(batch.topic, batch.partition, batch.messages)));
       },
     });
     this.punctuation = setInterval(() => void this.punctuate(), this.options.punctuateIntervalMs);
@@ -162,6 +170,7 @@ export class KafkaStreams {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     clearInterval(this.punctuation);
     clearInterval(this.committer);
     await this.serialized(() => this.commit()).catch(() => undefined);
@@ -169,6 +178,7 @@ export class KafkaStreams {
     await this.inFlight;
     await this.producer.disconnect().catch(() => undefined);
     await this.restoreReader?.close().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
     await this.globalReader?.close().catch(() => undefined);
     for (const task of this.tasks.values()) task.close();
     this.tasks.clear();
@@ -254,6 +264,11 @@ export class KafkaStreams {
     const logged = [...task.localStores.entries()].filter(([, store]) => store instanceof InMemoryKeyValueStore && store.logged) as [string, InMemoryKeyValueStore<unknown>][];
     const topics = new Map(logged.map(([name, store]) => [changelogTopic(this.options.applicationId, name), store]));
     let restored = 0;
+    await awaitNoOpenTransaction(this.admin!, [...topics.keys()], partition, {
+      signal: this.closing.signal,
+      onWaiting: (waitedMs, open) =>
+        this.options.logger.info('waiting for a transaction left open on the changelog (a stopped instance\'s) to end before restoring', { partition, waitedMs, topics: open }),
+    });
     await this.restoreReader!.readToEnd([...topics.keys()].map((topic) => ({ topic, partition })), (record) => {
       if (record.key === null) return;
       topics.get(record.topic)!.restore(record.key, record.value === null ? null : JSON.parse(record.value.toString('utf8')));
@@ -271,8 +286,13 @@ export class KafkaStreams {
     if (messages.length === 0) return;
     const task = this.tasks.get(partition);
     if (!task) throw new Error(`no task for partition ${partition} (not assigned to this instance)`);
+    const key = `${topic}:${partition}`;
+    const first = { topic, partition, offset: messages[0]!.offset };
     try {
       const open = await this.begin();
+      // Recorded before processing: if anything below fails, this batch is read again too.
+      if (!open.from.has(key)) open.from.set(key, first);
+      open.tasks.set(partition, task);
       const outputs: SinkOutput[] = [];
       const deadLetters: { raw: RawRecord; error: unknown; stage: string }[] = [];
       for (const message of messages) {
@@ -289,10 +309,7 @@ export class KafkaStreams {
         outputs.push(...result.outputs);
         if (result.deadLetter) deadLetters.push({ raw, ...result.deadLetter });
       }
-      const key = `${topic}:${partition}`;
-      if (!open.from.has(key)) open.from.set(key, { topic, partition, offset: messages[0]!.offset });
       open.to.set(key, { topic, partition, offset: String(BigInt(messages[messages.length - 1]!.offset) + 1n) });
-      open.tasks.set(partition, task);
       open.records += messages.length;
       await this.send(open.transaction, outputs);
       await this.sendDeadLetters(open.transaction, deadLetters);
@@ -301,7 +318,7 @@ export class KafkaStreams {
       for (const message of messages) this.instruments.recordAge.observe(Math.max(0, now - Number(message.timestamp)) / 1000, { topic });
       await this.commitIfDue();
     } catch (error) {
-      await this.abort(error);
+      await this.abort(error, first);
     }
   }
 
@@ -335,17 +352,20 @@ export class KafkaStreams {
 
   /**
    * Aborts the open transaction: drops the touched tasks' pending store writes and makes every
-   * partition it consumed be read again from where the transaction began.
+   * partition it consumed, and the batch `failed` in (when no transaction could begin), be read
+   * again from where the transaction began.
    */
-  private async abort(error: unknown): Promise<void> {
+  private async abort(error: unknown, failed?: TopicOffset): Promise<void> {
     const open = this.open;
     this.open = undefined;
     this.instruments.aborted.inc();
+    const positions = new Map(open?.from);
+    if (failed && !positions.has(`${failed.topic}:${failed.partition}`)) positions.set(`${failed.topic}:${failed.partition}`, failed);
     if (open) {
       for (const task of open.tasks.values()) task.abortStores();
       await open.transaction.abort().catch(() => undefined);
-      for (const position of open.from.values()) this.consumer.seek(position);
     }
+    for (const position of positions.values()) this.consumer.seek(position);
     if (isFatal(error)) this.fail(error);
     else this.options.logger.warn('stream transaction aborted; its records will be processed again', { error: errorMessage(error) });
   }
