@@ -1,0 +1,53 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Pool } from 'mysql2/promise';
+import { readTopic, type TestTopics } from './relay.js';
+
+/**
+ * When a pipeline test finds ClickHouse off from MySQL: which orders differ, and where along the
+ * way (order_changes rows, the aggregates fed from them, the Kafka topics) their records are.
+ * Only for failure messages: it reads every topic to its end, so it takes a while.
+ */
+export async function lossReport(pool: Pool, clickhouse: ClickHouseClient, database: string, t: TestTopics): Promise<string> {
+  const [truthRows] = (await pool.query(
+    `SELECT o.id, o.version, o.status, o.total_amount AS total, (o.deleted_at IS NULL AND o.status NOT IN ('CANCELLED', 'REFUNDED')) AS counted
+     FROM orders o`,
+  )) as unknown as [{ id: string; version: number; status: string; total: string; counted: number }[]];
+  const signed = await (
+    await clickhouse.query({
+      query: `SELECT toString(order_id) AS id, sumIf(toInt64(sign), counted = 1) AS counted, toString(sumIf(total_amount * sign, counted = 1)) AS revenue, count() AS rows, max(version) AS version
+              FROM ${database}.order_changes GROUP BY id`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ id: string; counted: string; revenue: string; rows: string; version: string }>();
+  const byId = new Map(signed.map((row) => [row.id, row]));
+  const differing = truthRows.filter((row) => {
+    const seen = byId.get(row.id);
+    return Number(seen?.counted ?? 0) !== Number(row.counted) || Number(seen?.version ?? 0) !== Number(row.version);
+  });
+  const totals = await (
+    await clickhouse.query({
+      query: `SELECT (SELECT sumIf(toInt64(sign), counted = 1) FROM ${database}.order_changes) AS changes,
+                     (SELECT sum(orders) FROM ${database}.hourly_sales) AS hourly,
+                     (SELECT sumIf(orders, dimension = 'user') FROM ${database}.dimension_sales) AS users`,
+      format: 'JSONEachRow',
+    })
+  ).json();
+  const ids = differing.slice(0, 5).map((row) => row.id);
+  const rows = ids.length
+    ? await (
+        await clickhouse.query({
+          query: `SELECT toString(order_id) id, version, sign, counted, status, ingested_at FROM ${database}.order_changes WHERE toString(order_id) IN {ids:Array(String)} ORDER BY id, version, sign`,
+          query_params: { ids },
+          format: 'JSONEachRow',
+        })
+      ).json()
+    : [];
+  const topics: Record<string, unknown> = {};
+  if (ids.length) {
+    for (const name of ['orders', 'ordersEnriched', 'orderChanges'] as const) {
+      const records = await readTopic(t.topics[name], t.registry, () => false, { timeoutMs: 15_000 });
+      topics[name] = records.filter((record) => ids.includes(record.key)).map(({ partition, offset, key, version, name: schema }) => ({ partition, offset, key, version, schema }));
+    }
+  }
+  return JSON.stringify({ orders: truthRows.length, differing: differing.slice(0, 5), signed: ids.map((id) => byId.get(id) ?? null), totals, rows, topics }, null, 1);
+}
