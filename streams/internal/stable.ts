@@ -12,7 +12,8 @@ import type { Admin } from '../../kafka/client.js';
  * that window would miss those commits while the input offsets include them: state older than the
  * offsets. Once nothing is open, reading to the end reads everything committed.
  *
- * `onWaiting` is called about every `reportEveryMs` while it waits; `signal` stops the wait.
+ * `onWaiting` is called about every `reportEveryMs` while it waits; `signal` stops the wait. Offsets
+ * that cannot be fetched count as open (asked again), so a broker hiccup delays, never skips, it.
  */
 export async function awaitNoOpenTransaction(
   admin: Admin,
@@ -26,12 +27,16 @@ export async function awaitNoOpenTransaction(
   for (;;) {
     const open: string[] = [];
     for (const topic of topics) {
-      const [high, stable] = await Promise.all([
-        admin.fetchTopicOffsets(topic),
-        admin.fetchTopicOffsets(topic, { isolationLevel: KafkaJS.IsolationLevel.READ_COMMITTED }),
-      ]);
-      const at = (offsets: { partition: number; offset: string }[]) => offsets.find((p) => p.partition === partition)?.offset;
-      if (at(high) !== at(stable)) open.push(topic);
+      try {
+        const [high, stable] = await Promise.all([
+          admin.fetchTopicOffsets(topic),
+          admin.fetchTopicOffsets(topic, { isolationLevel: KafkaJS.IsolationLevel.READ_COMMITTED }),
+        ]);
+        const at = (offsets: { partition: number; offset: string }[]) => offsets.find((p) => p.partition === partition)?.offset;
+        if (at(high) !== at(stable)) open.push(topic);
+      } catch {
+        open.push(topic); // offsets not known (the broker is unreachable for now): ask again
+      }
     }
     if (open.length === 0 || signal?.aborted) return;
     if (Date.now() - reported >= reportEveryMs) {
