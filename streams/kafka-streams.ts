@@ -81,7 +81,7 @@ export class KafkaStreams {
   private readonly globalStores = new Map<string, InMemoryKeyValueStore<unknown>>();
   private globalReader: PartitionReader | undefined;
   private restoreReader: PartitionReader | undefined;
-  /** Checks that a changelog partition has no open transaction before it is restored. */
+  /** Creates changelogs, reads metadata, checks changelogs for open transactions before restores. */
   private admin: Admin | undefined;
   private readonly closing = new AbortController();
   private punctuation: NodeJS.Timeout | undefined;
@@ -141,12 +141,12 @@ export class KafkaStreams {
   }
 
   async start(): Promise<void> {
-    await this.ensureChangelogs();
-    await this.loadGlobalStores();
-    this.restoreReader = new PartitionReader(this.kafkaOptions.brokers, `${this.options.applicationId}-restore`);
-    await this.restoreReader.connect();
     this.admin = this.kafka.admin();
     await this.admin.connect();
+    await this.ensureChangelogs(this.admin);
+    await this.loadGlobalStores(this.admin);
+    this.restoreReader = new PartitionReader(this.kafkaOptions.brokers, `${this.options.applicationId}-restore`);
+    await this.restoreReader.connect();
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topology.sourceTopics() });
@@ -189,34 +189,31 @@ export class KafkaStreams {
     return [...this.tasks.keys()].sort((a, b) => a - b);
   }
 
-  private async ensureChangelogs(): Promise<void> {
-    const logged = [...this.topology.stores.values()].filter((store) => store.logged);
-    if (logged.length === 0) return;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const [source] = await admin.fetchTopicMetadata({ topics: [this.topology.sourceTopics()[0]!] });
-      const partitions = source!.partitions.length;
-      await ensureTopics(
-        admin,
-        logged.map((store) => ({
-          name: changelogTopic(this.options.applicationId, store.name),
-          partitions,
-          replicationFactor: this.options.replicationFactor,
-          config: { 'cleanup.policy': 'compact', 'min.insync.replicas': String(Math.min(2, this.options.replicationFactor)) },
-        })),
-      );
-    } finally {
-      await admin.disconnect();
-    }
+  /** The changelog topics of the topology's logged stores. */
+  private changelogTopics(): string[] {
+    return [...this.topology.stores.values()].filter((store) => store.logged).map((store) => changelogTopic(this.options.applicationId, store.name));
   }
 
-  private async loadGlobalStores(): Promise<void> {
+  private async ensureChangelogs(admin: Admin): Promise<void> {
+    const topics = this.changelogTopics();
+    if (topics.length === 0) return;
+    const [source] = await admin.fetchTopicMetadata({ topics: [this.topology.sourceTopics()[0]!] });
+    const partitions = source!.partitions.length;
+    await ensureTopics(
+      admin,
+      topics.map((name) => ({
+        name,
+        partitions,
+        replicationFactor: this.options.replicationFactor,
+        config: { 'cleanup.policy': 'compact', 'min.insync.replicas': String(Math.min(2, this.options.replicationFactor)) },
+      })),
+    );
+  }
+
+  private async loadGlobalStores(admin: Admin): Promise<void> {
     const specs = [...this.topology.globalStores.values()];
     if (specs.length === 0) return;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const metadata = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) }).finally(() => admin.disconnect());
+    const metadata = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.topic) });
     const byTopic = new Map(specs.map((spec) => [spec.topic, spec]));
     for (const spec of specs) this.globalStores.set(spec.name, new InMemoryKeyValueStore(spec.name, false));
     this.globalReader = new PartitionReader(this.kafkaOptions.brokers, `${this.options.applicationId}-global`);
@@ -250,8 +247,13 @@ export class KafkaStreams {
       }
       return;
     }
-    for (const partition of partitions) {
-      if (this.tasks.has(partition)) continue;
+    const arriving = partitions.filter((partition) => !this.tasks.has(partition));
+    await awaitNoOpenTransaction(this.admin!, this.changelogTopics(), arriving, {
+      signal: this.closing.signal,
+      onWaiting: (waitedMs, open) =>
+        this.options.logger.info('waiting for a transaction left open on a changelog (a stopped instance\'s) to end before restoring', { waitedMs, open }),
+    });
+    for (const partition of arriving) {
       const task = new StreamTask(this.topology, this.options.onFailure, Date.now, this.globalStores);
       task.createStores();
       await this.restore(task, partition);
@@ -264,11 +266,6 @@ export class KafkaStreams {
     const logged = [...task.localStores.entries()].filter(([, store]) => store instanceof InMemoryKeyValueStore && store.logged) as [string, InMemoryKeyValueStore<unknown>][];
     const topics = new Map(logged.map(([name, store]) => [changelogTopic(this.options.applicationId, name), store]));
     let restored = 0;
-    await awaitNoOpenTransaction(this.admin!, [...topics.keys()], partition, {
-      signal: this.closing.signal,
-      onWaiting: (waitedMs, open) =>
-        this.options.logger.info('waiting for a transaction left open on the changelog (a stopped instance\'s) to end before restoring', { partition, waitedMs, topics: open }),
-    });
     await this.restoreReader!.readToEnd([...topics.keys()].map((topic) => ({ topic, partition })), (record) => {
       if (record.key === null) return;
       topics.get(record.topic)!.restore(record.key, record.value === null ? null : JSON.parse(record.value.toString('utf8')));
@@ -428,10 +425,10 @@ export class KafkaStreams {
     await this.serialized(async () => {
       try {
         for (const [partition, task] of this.tasks) {
-          const outputs = await task.punctuate();
+          // The task joins the transaction before its punctuators write, so an abort drops those writes.
           const open = await this.begin();
           open.tasks.set(partition, task);
-          await this.send(open.transaction, outputs);
+          await this.send(open.transaction, await task.punctuate());
         }
         await this.commitIfDue();
       } catch (error) {

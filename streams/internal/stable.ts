@@ -3,7 +3,7 @@ import { sleep } from '../../core/retry.js';
 import type { Admin } from '../../kafka/client.js';
 
 /**
- * Resolves once no transaction is open on partition `partition` of any of `topics`: its last
+ * Resolves once no transaction is open on any of `partitions` of any of `topics`: each one's last
  * stable offset (how far read_committed readers get) equals its high watermark.
  *
  * Why a restore waits for this: a transaction left open by an instance that died is aborted only
@@ -12,18 +12,20 @@ import type { Admin } from '../../kafka/client.js';
  * that window would miss those commits while the input offsets include them: state older than the
  * offsets. Once nothing is open, reading to the end reads everything committed.
  *
- * `onWaiting` is called about every `reportEveryMs` while it waits; `signal` stops the wait. Offsets
- * that cannot be fetched count as open (asked again), so a broker hiccup delays, never skips, it.
+ * `onWaiting` is called about every `reportEveryMs` with the partitions still open (`topic:p`);
+ * `signal` stops the wait. Offsets that cannot be fetched count as open (asked again), so a broker
+ * hiccup delays the check, never skips it.
  */
 export async function awaitNoOpenTransaction(
   admin: Admin,
   topics: string[],
-  partition: number,
+  partitions: number[],
   options: { pollMs?: number; reportEveryMs?: number; onWaiting?: (waitedMs: number, open: string[]) => void; signal?: AbortSignal } = {},
 ): Promise<void> {
   const { pollMs = 200, reportEveryMs = 5_000, onWaiting, signal } = options;
   const started = Date.now();
   let reported = started;
+  if (partitions.length === 0) return;
   for (;;) {
     const open: string[] = [];
     for (const topic of topics) {
@@ -32,8 +34,8 @@ export async function awaitNoOpenTransaction(
           admin.fetchTopicOffsets(topic),
           admin.fetchTopicOffsets(topic, { isolationLevel: KafkaJS.IsolationLevel.READ_COMMITTED }),
         ]);
-        const at = (offsets: { partition: number; offset: string }[]) => offsets.find((p) => p.partition === partition)?.offset;
-        if (at(high) !== at(stable)) open.push(topic);
+        const at = (offsets: { partition: number; offset: string }[], partition: number) => offsets.find((p) => p.partition === partition)?.offset;
+        for (const partition of partitions) if (at(high, partition) !== at(stable, partition)) open.push(`${topic}:${partition}`);
       } catch {
         open.push(topic); // offsets not known (the broker is unreachable for now): ask again
       }
