@@ -42,12 +42,10 @@ export async function lossReport(pool: Pool, clickhouse: ClickHouseClient, datab
         })
       ).json()
     : [];
-  const topics: Record<string, unknown> = {};
-  if (ids.length) {
-    for (const name of ['orders', 'ordersEnriched', 'orderChanges'] as const) {
-      const records = await readTopic(t.topics[name], t.registry, () => false, { timeoutMs: 15_000 });
-      topics[name] = records.filter((record) => ids.includes(record.key)).map(({ partition, offset, key, version, name: schema }) => ({ partition, offset, key, version, schema }));
-    }
-  }
+  const names = ids.length ? (['orders', 'ordersEnriched', 'orderChanges'] as const) : [];
+  const read = await Promise.all(names.map((name) => readTopic(t.topics[name], t.registry, () => false, { timeoutMs: 15_000 })));
+  const topics = Object.fromEntries(
+    names.map((name, i) => [name, read[i]!.filter((record) => ids.includes(record.key)).map(({ partition, offset, key, version, name: schema }) => ({ partition, offset, key, version, schema }))]),
+  );
   return JSON.stringify({ orders: truthRows.length, differing: differing.slice(0, 5), signed: ids.map((id) => byId.get(id) ?? null), totals, rows, topics }, null, 1);
 }
