@@ -41,7 +41,7 @@ export async function kafkaUp(options: StackOptions): Promise<void> {
   const jvm = [`-Dlog4j2.configurationFile=${config.log4j}`, '-cp', classpath];
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     options.say(`  ${SERVICE}: formatting KRaft storage in ${dataDir}`);
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = newClusterId();
     try {
       await run(jdk.java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config.server]);
     } catch (error) {
@@ -166,4 +166,15 @@ export async function kafkaStatus(options: StackOptions, probe: (broker: string)
     mode: runningPid(managed(options)) ? 'project' : healthy ? 'external' : 'absent',
     detail: detail ?? 'not reachable',
   };
+}
+
+/**
+ * A KRaft cluster id: 16 random bytes, base64url. Like Kafka's own Uuid.randomUuid, never one
+ * that starts with '-', which the storage tool's argument parser would take for an option.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
