@@ -9,9 +9,24 @@ export interface OrderServiceDeps {
   signal?: OutboxSignal;
 }
 
-export const systemClock: Clock = {
-  nowMicros: () => Math.floor((performance.timeOrigin + performance.now()) * 1000),
-};
+/**
+ * Wall-clock microseconds (`wallMillis`, Date.now by default, so it follows NTP corrections
+ * instead of drifting away from wall time over uptime as timeOrigin + performance.now() does),
+ * guarded to be strictly increasing within the process: when the wall clock steps back, times
+ * advance by 1 µs per call until it catches up.
+ */
+export function monotonicWallClock(wallMillis: () => number = () => Date.now()): Clock {
+  let last = 0;
+  return {
+    nowMicros: () => {
+      const wall = Math.floor(wallMillis() * 1000);
+      last = wall > last ? wall : last + 1;
+      return last;
+    },
+  };
+}
+
+export const systemClock: Clock = monotonicWallClock();
 export const randomIds: IdGenerator = { uuid: () => randomUUID() };
 
 /** Runs a write in one transaction, then wakes the relay: every write's events leave at once. */
