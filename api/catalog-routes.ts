@@ -1,12 +1,14 @@
+import { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
 import { getInventory, getProduct, getUser, listProducts, registerUser } from '../orders/catalog-service.js';
 import type { OrderServiceDeps } from '../orders/deps.js';
 import { defineRoute, type RouteSpec } from './route.js';
-import { idParams, listProductsQuery, productIdParams, registerUserBody } from './schemas.js';
+import { idParams, listProductsQuery, productIdParams, registerUserBody, uuid } from './schemas.js';
 import { decodeCursor, encodeCursor, inventoryView, problemView, productPage, productView, toInventoryView, toProductView, toUserView, userView } from './views.js';
 
 const problem = { description: 'problem details', schema: problemView };
-const isIdCursor = (v: unknown): v is { i: string } => typeof (v as { i?: unknown })?.i === 'string';
+const idCursor = z.strictObject({ i: uuid });
+const isIdCursor = (v: unknown): v is z.infer<typeof idCursor> => idCursor.safeParse(v).success;
 
 export function catalogRoutes(deps: OrderServiceDeps): RouteSpec[] {
   return [

@@ -53,7 +53,7 @@ function toProblem(error: unknown): Problem {
   if (error instanceof UnauthorizedError) return problem(401, 'Unauthorized', error.code, error.message);
   if (error instanceof ForbiddenError) return problem(403, 'Forbidden', error.code, error.message);
   if (error instanceof NotFoundError) return problem(404, 'Not found', error.code, error.message);
-  if (error instanceof UnprocessableError) return problem(422, 'Unprocessable request', error.code, error.message);
+  if (error instanceof UnprocessableError) return problem(422, 'Unprocessable request', error.code, error.message, error.fields);
   if (error instanceof RateLimitedError) return problem(429, 'Too many requests', error.code, error.message);
   if (error instanceof ConflictError) return problem(409, 'Conflict', error.code, error.message);
   if (error instanceof DependencyError) return problem(503, 'Service unavailable', error.code, error.message);
@@ -61,15 +61,21 @@ function toProblem(error: unknown): Problem {
   if (http.type === 'entity.too.large') return problem(413, 'Payload too large', 'PAYLOAD_TOO_LARGE', 'the request body exceeds the size limit');
   if (http.type === 'entity.parse.failed') return problem(400, 'Malformed JSON', 'MALFORMED_JSON', 'the request body is not valid JSON');
   if (http.type === 'encoding.unsupported' || http.status === 415) return problem(415, 'Unsupported media type', 'UNSUPPORTED_MEDIA_TYPE', 'send application/json');
+  // Other client errors raised by Express itself (a path parameter that is not valid percent-encoding...).
+  if (typeof http.status === 'number' && http.status >= 400 && http.status < 500) return problem(http.status, 'Bad request', 'BAD_REQUEST', 'the request is malformed');
   if (error instanceof ShopstreamError) return problem(500, 'Internal error', error.code, error.message);
   return problem(500, 'Internal error', 'INTERNAL', 'an unexpected error occurred');
 }
+
+/** Seconds a client is told to wait (Retry-After) when a dependency such as MySQL is unavailable. */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 2;
 
 /** The one place where errors become HTTP responses. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const problem = toProblem(error);
     if (error instanceof RateLimitedError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    if (error instanceof DependencyError && error.retriable) res.setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
     if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="shopstream-admin"');
     if (problem.status >= 500) logger.error('request failed', { method: req.method, path: req.path, error });
     res.status(problem.status).type('application/problem+json').send(JSON.stringify({ ...problem, instance: req.originalUrl }));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../auth/tokens.js';
-import { ORDER_STATUSES, PAYMENT_METHODS } from '../orders/model.js';
+import { MAX_STOCK, ORDER_STATUSES, PAYMENT_METHODS } from '../orders/model.js';
 
 /**
  * Request schemas. They validate requests and generate the OpenAPI document. Objects are strict
@@ -53,15 +53,15 @@ export const createProductBody = z.strictObject({
   category: z.string().trim().min(1).max(100),
   price: money,
   currency: currency.default('USD'),
-  initialStock: z.int().min(0).max(10_000_000).default(0),
+  initialStock: z.int().min(0).max(MAX_STOCK).default(0),
 });
 
 export const updatePriceBody = z.strictObject({ price: money, reason: z.string().max(500).optional() });
 
 export const adjustInventoryBody = z
   .strictObject({
-    delta: z.int().min(-10_000_000).max(10_000_000).optional(),
-    onHand: z.int().min(0).max(10_000_000).optional(),
+    delta: z.int().min(-MAX_STOCK).max(MAX_STOCK).optional(),
+    onHand: z.int().min(0).max(MAX_STOCK).optional(),
     reason: z.string().trim().min(1).max(500).optional(),
   })
   .refine((body) => (body.delta === undefined) !== (body.onHand === undefined), { message: 'give exactly one of delta and onHand', path: ['delta'] });

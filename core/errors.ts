@@ -49,8 +49,11 @@ export class ConflictError extends ShopstreamError {
 
 /** Well-formed input that the current state cannot accept (amount ≠ total, key reused with another body). */
 export class UnprocessableError extends ShopstreamError {
-  constructor(code: string, message: string) {
+  /** The offending input fields, when the refusal is about particular ones. */
+  readonly fields: FieldIssue[] | undefined;
+  constructor(code: string, message: string, fields?: FieldIssue[]) {
     super(code, message);
+    this.fields = fields;
   }
 }
 

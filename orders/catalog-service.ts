@@ -1,6 +1,6 @@
-import { ConflictError, NotFoundError } from '../core/errors.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../core/errors.js';
 import { inventoryAdjusted, productUpserted, userRegistered } from './events.js';
-import type { Inventory, Product, User } from './model.js';
+import { MAX_STOCK, type Inventory, type Product, type User } from './model.js';
 import { write, type OrderServiceDeps } from './deps.js';
 
 /** Registers a user (EMAIL_TAKEN when the e-mail exists); emits UserRegistered. */
@@ -54,7 +54,8 @@ export function updateProductPrice(deps: OrderServiceDeps, input: { productId: s
 
 /**
  * Changes the stock on hand by `delta` or sets it to `onHand`. Stock on hand may not fall below
- * what open orders reserve (STOCK_BELOW_RESERVED). Emits InventoryAdjusted.
+ * what open orders reserve (STOCK_BELOW_RESERVED) nor exceed MAX_STOCK (STOCK_TOO_LARGE). Emits
+ * InventoryAdjusted.
  */
 export function adjustInventory(
   deps: OrderServiceDeps,
@@ -64,6 +65,11 @@ export function adjustInventory(
     const inventory = await uow.lockInventory(input.productId);
     if (!inventory) throw new NotFoundError('inventory of product', input.productId, 'PRODUCT_NOT_FOUND');
     const onHand = input.onHand ?? inventory.onHand + (input.delta ?? 0);
+    if (onHand > MAX_STOCK) {
+      throw new UnprocessableError('STOCK_TOO_LARGE', `stock on hand ${onHand} would exceed the largest stock, ${MAX_STOCK}`, [
+        { field: input.onHand === undefined ? '/delta' : '/onHand', message: `on hand may not exceed ${MAX_STOCK}` },
+      ]);
+    }
     if (onHand < inventory.reserved) {
       throw new ConflictError('STOCK_BELOW_RESERVED', `stock on hand ${onHand} would fall below the ${inventory.reserved} units reserved by open orders`);
     }

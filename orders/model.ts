@@ -71,6 +71,9 @@ export interface Payment {
   createdAt: number;
 }
 
+/** The most units of one product on hand (well inside the INT columns, whatever deltas add up to). */
+export const MAX_STOCK = 10_000_000;
+
 export interface Inventory {
   productId: string;
   /** Units in stock. */

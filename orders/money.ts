@@ -1,4 +1,4 @@
-import { ValidationError } from '../core/errors.js';
+import { UnprocessableError, ValidationError } from '../core/errors.js';
 
 /**
  * Money is a decimal string with at most two places ("12.30"), computed exactly as integer
@@ -16,6 +16,18 @@ export function toCents(amount: string, field = 'amount'): bigint {
   const [whole, fraction = ''] = amount.replace('-', '').split('.');
   const cents = BigInt(whole!) * 100n + BigInt(fraction.padEnd(2, '0'));
   return negative ? -cents : cents;
+}
+
+/** The largest amount a DECIMAL(12,2) column (and the Avro decimal of the events) holds: 9,999,999,999.99. */
+export const MAX_AMOUNT_CENTS = 999_999_999_999n;
+
+/** Refuses (422 AMOUNT_TOO_LARGE, naming `field`) an amount that DECIMAL(12,2) cannot hold. */
+export function assertAmountFits(cents: bigint, field: string, what = 'the amount'): void {
+  if (cents > MAX_AMOUNT_CENTS || cents < -MAX_AMOUNT_CENTS) {
+    throw new UnprocessableError('AMOUNT_TOO_LARGE', `${what} ${fromCents(cents)} exceeds the largest amount, ${fromCents(MAX_AMOUNT_CENTS)}`, [
+      { field, message: 'exceeds 9999999999.99' },
+    ]);
+  }
 }
 
 export function fromCents(cents: bigint): string {
