@@ -1,5 +1,6 @@
 import mysql, { type Pool, type PoolConnection } from 'mysql2/promise';
 import sql, { join, type Sql } from 'sql-template-tag';
+import { DependencyError } from '../core/errors.js';
 import { retry } from '../core/retry.js';
 
 export interface MysqlOptions {
@@ -49,6 +50,42 @@ export function isTransactionConflict(error: unknown): boolean {
   return errno === 1213 || errno === 1205;
 }
 
+/** Failures that say the server cannot be reached or serve now, not that the statement is wrong. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR', // 1040: too many connections
+  'ER_TOO_MANY_USER_CONNECTIONS', // 1203
+  'ER_SERVER_SHUTDOWN', // 1053
+  'ER_QUERY_INTERRUPTED', // 1317: killed, e.g. by a shutdown
+  'ER_CONNECTION_KILLED', // 1927 (MariaDB)
+  'ER_CLIENT_INTERACTION_TIMEOUT', // 4031 (MySQL 8): idle connection closed by the server
+  'ER_OPTION_PREVENTS_STATEMENT', // 1290: --read-only, e.g. during a failover
+]);
+
+/**
+ * A mysql2 error as the typed error of the rest of the system: an unreachable or overloaded
+ * server (a connection-level failure, which mysql2 marks `fatal`) is a retriable
+ * DependencyError('mysql'); anything else (a constraint, a conflict, a bug) is returned
+ * unchanged. The message names the driver code only, never the server's address.
+ */
+export function mysqlFailure(error: unknown): unknown {
+  if (error instanceof DependencyError) return error;
+  const { code, fatal } = (error ?? {}) as { code?: unknown; fatal?: unknown };
+  if ((typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || fatal === true) {
+    return new DependencyError('mysql', `the database is unavailable (${typeof code === 'string' ? code : 'connection closed'})`, { cause: error });
+  }
+  return error;
+}
+
 type Callbacked = { query(sql: string, values: unknown[], callback: (error: Error | null, result: unknown) => void): void };
 
 /**
@@ -57,7 +94,9 @@ type Callbacked = { query(sql: string, values: unknown[], callback: (error: Erro
  */
 export function query<T>(db: Pool | PoolConnection, statement: Sql): Promise<T> {
   const core = ((db as unknown as { connection?: Callbacked; pool?: Callbacked }).connection ?? (db as unknown as { pool: Callbacked }).pool) as Callbacked;
-  return new Promise((resolve, reject) => core.query(statement.sql, statement.values, (error, result) => (error ? reject(error) : resolve(result as T))));
+  return new Promise((resolve, reject) =>
+    core.query(statement.sql, statement.values, (error, result) => (error ? reject(mysqlFailure(error)) : resolve(result as T))),
+  );
 }
 
 /**
@@ -143,12 +182,14 @@ export class BatchingTransaction {
 /**
  * Runs `work` in a (batching) transaction: commit on success, rollback on any error. A
  * transaction the server rolled back for a deadlock or lock timeout is run again from the start
- * (so `work` must not depend on effects outside the transaction), up to 4 attempts.
+ * (so `work` must not depend on effects outside the transaction), up to 4 attempts. A server that
+ * cannot be reached, or a conflict that outlived the attempts, fails as a retriable
+ * DependencyError('mysql'); a lost connection is not retried here (a COMMIT may have landed).
  */
 export async function inTransaction<T>(pool: Pool, work: (tx: BatchingTransaction) => Promise<T>): Promise<T> {
   return retry(
     async () => {
-      const connection = await pool.getConnection();
+      const connection = await pool.getConnection().catch((error: unknown) => Promise.reject(mysqlFailure(error)));
       const tx = new BatchingTransaction(connection);
       try {
         const result = await work(tx);
@@ -162,6 +203,8 @@ export async function inTransaction<T>(pool: Pool, work: (tx: BatchingTransactio
       }
     },
     { attempts: 4, initialDelayMs: 5, maxDelayMs: 100, retryOn: isTransactionConflict },
+  ).catch((error: unknown) =>
+    Promise.reject(isTransactionConflict(error) ? new DependencyError('mysql', `the transaction kept conflicting with others (errno ${(error as { errno: number }).errno}); retry`, { cause: error }) : error),
   );
 }
 
