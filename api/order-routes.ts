@@ -1,6 +1,10 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import type { Principal } from '../auth/tokens.js';
 import { ValidationError } from '../core/errors.js';
 import type { OrderServiceDeps } from '../orders/deps.js';
 import type { Order } from '../orders/model.js';
+import type { IdempotencyKey } from '../orders/ports.js';
 import { cancelOrder, capturePayment, changeOrderStatus, getOrder, getPayment, listOrders, placeOrder } from '../orders/order-service.js';
 import { defineRoute, type RouteSpec } from './route.js';
 import {
@@ -14,17 +18,16 @@ import {
   listOrdersQuery,
   userIdParams,
   userOrdersQuery,
+  uuid,
 } from './schemas.js';
 import { decodeCursor, encodeCursor, orderEtag, orderPage, orderView, paymentView, problemView, toOrderView, toPaymentView } from './views.js';
 
 const problem = { description: 'problem details', schema: problemView };
 const orderResult = (order: Order, status = 200) => ({ status, body: toOrderView(order), headers: { ETag: orderEtag(order) } });
 
-interface OrderCursor {
-  c: number;
-  i: string;
-}
-const isOrderCursor = (v: unknown): v is OrderCursor => typeof (v as OrderCursor)?.c === 'number' && typeof (v as OrderCursor)?.i === 'string';
+/** A page position: createdAt (epoch µs, a time MySQL can hold) and id of the last order shown. */
+const orderCursor = z.strictObject({ c: z.int().min(0), i: uuid });
+const isOrderCursor = (v: unknown): v is z.infer<typeof orderCursor> => orderCursor.safeParse(v).success;
 
 async function page(deps: OrderServiceDeps, query: { userId?: string; status?: Order['status']; limit: number; cursor?: string }) {
   const after = decodeCursor(query.cursor, isOrderCursor);
@@ -34,6 +37,17 @@ async function page(deps: OrderServiceDeps, query: { userId?: string; status?: O
   const last = items[items.length - 1];
   const nextCursor = orders.length > query.limit && last ? encodeCursor({ c: last.createdAt, i: last.id }) : null;
   return { status: 200, body: { items: items.map(toOrderView), nextCursor } };
+}
+
+/**
+ * The Idempotency-Key of a request in its scope: the route and the client. The client is the
+ * authenticated principal when there is one, else the client address (`req.ip`, the identity the
+ * write rate limit uses): the same key from two clients, or on two routes, never collides.
+ */
+function idempotencyKey(route: string, headers: Record<string, unknown>, req: Request, principal: Principal | undefined): IdempotencyKey | undefined {
+  const key = headers['Idempotency-Key'] as string | undefined;
+  if (key === undefined) return undefined;
+  return { route, client: principal ? `token:${principal.tokenId}` : `ip:${req.ip ?? 'unknown'}`, key };
 }
 
 export function orderRoutes(deps: OrderServiceDeps): RouteSpec[] {
@@ -47,8 +61,8 @@ export function orderRoutes(deps: OrderServiceDeps): RouteSpec[] {
       body: createOrderBody,
       headers: [{ name: 'Idempotency-Key', description: 'Makes retries safe', schema: idempotencyKeyHeader }],
       responses: { 201: { description: 'the order', schema: orderView }, 400: problem, 404: problem, 409: problem, 422: problem, 429: problem },
-      handle: async ({ body, headers }) => {
-        const { order, replayed } = await placeOrder(deps, body, headers['Idempotency-Key'] as string | undefined);
+      handle: async ({ body, headers, req, principal }) => {
+        const { order, replayed } = await placeOrder(deps, body, idempotencyKey('POST /api/orders', headers, req, principal));
         const result = orderResult(order, 201);
         return { ...result, headers: { ...result.headers, Location: `/api/orders/${order.id}`, ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}) } };
       },
@@ -113,10 +127,15 @@ export function orderRoutes(deps: OrderServiceDeps): RouteSpec[] {
       tag: 'payments',
       write: true,
       body: capturePaymentBody,
+      headers: [{ name: 'Idempotency-Key', description: 'Makes retries safe', schema: idempotencyKeyHeader }],
       responses: { 201: { description: 'the payment', schema: paymentView }, 400: problem, 404: problem, 409: problem, 422: problem },
-      handle: async ({ body }) => {
-        const { payment } = await capturePayment(deps, body);
-        return { status: 201, body: toPaymentView(payment), headers: { Location: `/api/payments/${payment.orderId}` } };
+      handle: async ({ body, headers, req, principal }) => {
+        const { payment, replayed } = await capturePayment(deps, body, idempotencyKey('POST /api/payments', headers, req, principal));
+        return {
+          status: 201,
+          body: toPaymentView(payment),
+          headers: { Location: `/api/payments/${payment.orderId}`, ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}) },
+        };
       },
     }),
     defineRoute({

@@ -20,6 +20,7 @@ import { mysqlOutboxStore } from '../mysql/outbox-store.js';
 import { MysqlAnalyticsTruth } from '../mysql/analytics-truth.js';
 import { createMysqlPool, type MysqlOptions } from '../mysql/pool.js';
 import { seedDemoData } from '../orders/demo-seed.js';
+import { IdempotencyKeyPurger } from '../orders/idempotency-retention.js';
 import type { OrderServiceDeps } from '../orders/deps.js';
 import { mysqlAdminStore } from '../mysql/admin-store.js';
 import type { RateLimitOptions } from '../api/rate-limit.js';
@@ -128,6 +129,11 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
     }
 
     const orders: OrderServiceDeps | undefined = has('api') ? { store: mysqlOrderStore(pool!), signal: relay } : undefined;
+    if (has('api')) {
+      const purger = new IdempotencyKeyPurger(mysqlOrderStore(pool!));
+      purger.start();
+      stops.push(() => purger.stop());
+    }
     if (orders && config.seedDemo) {
       const [[row]] = (await pool!.query('SELECT COUNT(*) AS n FROM users')) as unknown as [[{ n: number }]];
       if (Number(row?.n) === 0) {

@@ -4,7 +4,7 @@ import { ConflictError } from '../core/errors.js';
 import { microsToSqlTime, sqlTimeToMicros } from '../core/time.js';
 import type { DomainEvent } from '../orders/events.js';
 import type { Inventory, Order, OrderStatus, PaymentMethod, Product, User } from '../orders/model.js';
-import type { OrderPageQuery, OrderStore, OrderUnitOfWork } from '../orders/ports.js';
+import type { IdempotencyKeyStore, OrderPageQuery, OrderStore, OrderUnitOfWork } from '../orders/ports.js';
 import { inTransaction, query, type BatchingTransaction } from './pool.js';
 
 /** Rows of a read outside any transaction. */
@@ -92,9 +92,19 @@ const toInventory = (row: { product_id: string; on_hand: number; reserved: numbe
 });
 
 /** The write side's store on MySQL/MariaDB. All SQL is parameterized (sql-template-tag). */
-export function mysqlOrderStore(pool: Pool): OrderStore {
+export function mysqlOrderStore(pool: Pool): OrderStore & IdempotencyKeyStore {
   return {
     transaction: (work) => inTransaction(pool, (tx) => work(unitOfWork(tx))),
+
+    async purgeIdempotencyKeys(retentionMs, limit) {
+      const deleted = await query<ResultSetHeader>(
+        pool,
+        sql`DELETE FROM idempotency_keys
+            WHERE created_at < TIMESTAMPADD(MICROSECOND, ${-Math.round(retentionMs * 1000)}, CURRENT_TIMESTAMP(6))
+            ORDER BY created_at LIMIT ${limit}`,
+      );
+      return deleted.affectedRows;
+    },
 
     async getOrder(id) {
       const found = await rows<OrderRow>(pool, sql`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ${id} AND deleted_at IS NULL`);
@@ -273,21 +283,27 @@ function unitOfWork(tx: BatchingTransaction): OrderUnitOfWork {
       );
     },
 
-    async claimIdempotencyKey(key, requestHash) {
+    async claimIdempotencyKey({ route, client, key }, requestHash) {
       try {
-        await tx.run(sql`INSERT INTO idempotency_keys (idem_key, request_hash, response_status, response_body) VALUES (${key}, ${requestHash}, 0, '')`);
+        await tx.run(
+          sql`INSERT INTO idempotency_keys (route, client, idem_key, request_hash, response_status, response_body)
+              VALUES (${route}, ${client}, ${key}, ${requestHash}, 0, '')`,
+        );
         return { claimed: true };
       } catch (error) {
         if ((error as { errno?: number }).errno !== 1062) throw error;
         // A locking read sees the latest committed row, whatever this transaction's snapshot.
         const [row] = await read<{ request_hash: string; response_body: string }>(
-          sql`SELECT request_hash, response_body FROM idempotency_keys WHERE idem_key = ${key} FOR UPDATE`,
+          sql`SELECT request_hash, response_body FROM idempotency_keys WHERE route = ${route} AND client = ${client} AND idem_key = ${key} FOR UPDATE`,
         );
         return { claimed: false, requestHash: row!.request_hash, response: row!.response_body };
       }
     },
-    async completeIdempotencyKey(key, response) {
-      tx.defer(sql`UPDATE idempotency_keys SET response_status = 201, response_body = ${response} WHERE idem_key = ${key}`);
+    async completeIdempotencyKey({ route, client, key }, response) {
+      tx.defer(
+        sql`UPDATE idempotency_keys SET response_status = 201, response_body = ${response}
+            WHERE route = ${route} AND client = ${client} AND idem_key = ${key}`,
+      );
     },
 
     async appendEvent(event: DomainEvent) {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
 import { orderCreated, orderDeleted, orderStatusEvent, paymentCaptured } from './events.js';
-import { multiplyMoney, sumMoney, toCents } from './money.js';
+import { assertAmountFits, fromCents, toCents } from './money.js';
 import { assertTransition, holdsReservation, type Order, type OrderLine, type OrderStatus, type Payment, type PaymentMethod } from './model.js';
-import type { OrderPageQuery, OrderUnitOfWork } from './ports.js';
+import type { IdempotencyKey, OrderPageQuery, OrderUnitOfWork } from './ports.js';
 import { write, type OrderServiceDeps } from './deps.js';
 
 export interface PlaceOrderCommand {
@@ -17,57 +17,84 @@ export interface PlaceOrderCommand {
  * commit in one transaction. Lines reserve stock in product-id order so concurrent orders cannot
  * deadlock; a refused order rolls its reservations back with the transaction.
  *
- * Idempotency: with a key, the first successful response is stored with the order; a repeat with
- * the same body returns it (`replayed`) without a second order, a repeat with another body is
- * IDEMPOTENCY_KEY_REUSED. A failed attempt stores nothing, so it may be retried under its key.
+ * Idempotency: see `idempotent`.
  */
-export async function placeOrder(deps: OrderServiceDeps, command: PlaceOrderCommand, idempotencyKey?: string): Promise<{ order: Order; replayed: boolean }> {
-  const requestHash = createHash('sha256').update(JSON.stringify({ userId: command.userId, items: command.items })).digest('hex');
-  return write(deps, async (uow, { now, uuid }) => {
-    if (idempotencyKey !== undefined) {
-      const claim = await uow.claimIdempotencyKey(idempotencyKey, requestHash);
-      if (!claim.claimed) {
-        if (claim.requestHash !== requestHash) {
-          throw new UnprocessableError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
-        }
-        return { order: JSON.parse(claim.response) as Order, replayed: true };
-      }
-    }
-    const productIds = [...new Set(command.items.map((item) => item.productId))];
-    // Asked together (one round trip); the reservation is rolled back if anything is wrong.
-    const [user, found, short] = await Promise.all([uow.findUser(command.userId), uow.findProducts(productIds), uow.reserveStock(quantitiesByProduct(command.items))]);
-    if (!user) throw new NotFoundError('user', command.userId, 'USER_NOT_FOUND');
-    const products = new Map(found.map((product) => [product.id, product]));
-    const missing = command.items.findIndex((item) => !products.has(item.productId));
-    if (missing >= 0) {
-      throw new ValidationError('an item names a product that does not exist', [
-        { field: `/items/${missing}/productId`, message: `no product ${command.items[missing]!.productId}` },
-      ]);
-    }
-    const currencies = new Set(productIds.map((id) => products.get(id)!.currency));
-    if (currencies.size > 1) throw new ValidationError('all items of an order must share one currency', [{ field: '/items', message: 'mixed currencies' }]);
-
-    if (short !== undefined) throw new ConflictError('INSUFFICIENT_STOCK', `not enough stock of product ${short}`);
-    const items: OrderLine[] = command.items.map((item, index) => {
-      const unitPrice = products.get(item.productId)!.price;
-      return { lineNo: index + 1, productId: item.productId, quantity: item.quantity, unitPrice, lineTotal: multiplyMoney(unitPrice, item.quantity) };
-    });
-    const order: Order = {
-      id: uuid(),
-      userId: command.userId,
-      status: 'PENDING',
-      totalAmount: sumMoney(items.map((item) => item.lineTotal)),
-      currency: [...currencies][0]!,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-      items,
-    };
-    await uow.insertOrder(order);
-    await uow.appendEvent(orderCreated(uuid(), order));
-    if (idempotencyKey !== undefined) await uow.completeIdempotencyKey(idempotencyKey, JSON.stringify(order));
-    return { order, replayed: false };
+export async function placeOrder(deps: OrderServiceDeps, command: PlaceOrderCommand, idempotencyKey?: IdempotencyKey): Promise<{ order: Order; replayed: boolean }> {
+  const request = { userId: command.userId, items: command.items };
+  return write(deps, async (uow, tools) => {
+    const { result, replayed } = await idempotent(uow, idempotencyKey, request, () => placeNewOrder(uow, tools, command));
+    return { order: result, replayed };
   });
+}
+
+/**
+ * Runs `work` once per Idempotency-Key (in its route and client scope), in the caller's
+ * transaction: the first successful response is stored with its effects; a repeat with the same
+ * request returns it (`replayed`) and does nothing, a repeat with another request is
+ * IDEMPOTENCY_KEY_REUSED. A failed attempt stores nothing, so it may be retried under its key.
+ * Keys are kept for a retention window (IdempotencyKeyPurger), after which a key is new again.
+ */
+async function idempotent<T>(uow: OrderUnitOfWork, key: IdempotencyKey | undefined, request: unknown, work: () => Promise<T>): Promise<{ result: T; replayed: boolean }> {
+  if (key === undefined) return { result: await work(), replayed: false };
+  const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  const claim = await uow.claimIdempotencyKey(key, requestHash);
+  if (!claim.claimed) {
+    if (claim.requestHash !== requestHash) throw new UnprocessableError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
+    return { result: JSON.parse(claim.response) as T, replayed: true };
+  }
+  const result = await work();
+  await uow.completeIdempotencyKey(key, JSON.stringify(result));
+  return { result, replayed: false };
+}
+
+async function placeNewOrder(uow: OrderUnitOfWork, { now, uuid }: { now: number; uuid: () => string }, command: PlaceOrderCommand): Promise<Order> {
+  const productIds = [...new Set(command.items.map((item) => item.productId))];
+  // Asked together (one round trip); the reservation is rolled back if anything is wrong.
+  const [user, found, short] = await Promise.all([uow.findUser(command.userId), uow.findProducts(productIds), uow.reserveStock(quantitiesByProduct(command.items))]);
+  if (!user) throw new NotFoundError('user', command.userId, 'USER_NOT_FOUND');
+  const products = new Map(found.map((product) => [product.id, product]));
+  const missing = command.items.findIndex((item) => !products.has(item.productId));
+  if (missing >= 0) {
+    throw new ValidationError('an item names a product that does not exist', [
+      { field: `/items/${missing}/productId`, message: `no product ${command.items[missing]!.productId}` },
+    ]);
+  }
+  const currencies = new Set(productIds.map((id) => products.get(id)!.currency));
+  if (currencies.size > 1) throw new ValidationError('all items of an order must share one currency', [{ field: '/items', message: 'mixed currencies' }]);
+
+  if (short !== undefined) throw new ConflictError('INSUFFICIENT_STOCK', `not enough stock of product ${short}`);
+  const items = priceLines(command.items, products);
+  const order: Order = {
+    id: uuid(),
+    userId: command.userId,
+    status: 'PENDING',
+    totalAmount: orderTotal(items),
+    currency: [...currencies][0]!,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    items,
+  };
+  await uow.insertOrder(order);
+  await uow.appendEvent(orderCreated(uuid(), order));
+  return order;
+}
+
+/** Lines at catalog prices; a line total DECIMAL(12,2) cannot hold is AMOUNT_TOO_LARGE (nothing is written). */
+function priceLines(lines: PlaceOrderCommand['items'], products: Map<string, { price: string }>): OrderLine[] {
+  return lines.map((item, index) => {
+    const unitPrice = products.get(item.productId)!.price;
+    const lineCents = toCents(unitPrice) * BigInt(item.quantity);
+    assertAmountFits(lineCents, `/items/${index}`, `line ${index + 1} totals`);
+    return { lineNo: index + 1, productId: item.productId, quantity: item.quantity, unitPrice, lineTotal: fromCents(lineCents) };
+  });
+}
+
+/** The exact sum of the line totals; AMOUNT_TOO_LARGE when DECIMAL(12,2) cannot hold it. */
+function orderTotal(items: OrderLine[]): string {
+  const cents = items.reduce((sum, item) => sum + toCents(item.lineTotal), 0n);
+  assertAmountFits(cents, '/items', 'the order total');
+  return fromCents(cents);
 }
 
 /** Total quantity per product, in product-id order (the lock order of stock rows). */
@@ -137,32 +164,42 @@ export interface CapturePaymentCommand {
 /**
  * Captures the payment of a PENDING order; the amount must equal the order total exactly
  * (PAYMENT_AMOUNT_MISMATCH otherwise). Creates the payment (PaymentCaptured) and moves the order
- * to PAID (OrderStatusChanged carrying the method) in one transaction.
+ * to PAID (OrderStatusChanged carrying the method) in one transaction. Idempotency: see `idempotent`.
  */
-export async function capturePayment(deps: OrderServiceDeps, command: CapturePaymentCommand): Promise<{ payment: Payment; order: Order }> {
-  return write(deps, async (uow, { now, uuid }) => {
-    const order = await lockLiveOrder(uow, command.orderId);
-    if (order.status !== 'PENDING') throw new ConflictError('ORDER_NOT_PAYABLE', `order ${order.id} is ${order.status}; only PENDING orders can be paid`);
-    if (toCents(command.amount, 'amount') !== toCents(order.totalAmount)) {
-      throw new UnprocessableError('PAYMENT_AMOUNT_MISMATCH', `the amount ${command.amount} does not equal the order total ${order.totalAmount}`);
-    }
-    const payment: Payment = {
-      id: uuid(),
-      orderId: order.id,
-      method: command.method,
-      status: 'CAPTURED',
-      amount: order.totalAmount,
-      currency: order.currency,
-      version: 1,
-      createdAt: now,
-    };
-    const paid: Order = { ...order, status: 'PAID', version: order.version + 1, updatedAt: now };
-    await uow.insertPayment(payment);
-    await uow.updateOrder(paid);
-    await uow.appendEvent(paymentCaptured(uuid(), payment));
-    await uow.appendEvent(orderStatusEvent(uuid(), paid, order.status, { paymentMethod: payment.method }));
-    return { payment, order: paid };
+export async function capturePayment(
+  deps: OrderServiceDeps,
+  command: CapturePaymentCommand,
+  idempotencyKey?: IdempotencyKey,
+): Promise<{ payment: Payment; order: Order; replayed: boolean }> {
+  const request = { orderId: command.orderId, method: command.method, amount: command.amount };
+  return write(deps, async (uow, tools) => {
+    const { result, replayed } = await idempotent(uow, idempotencyKey, request, () => captureNewPayment(uow, tools, command));
+    return { ...result, replayed };
   });
+}
+
+async function captureNewPayment(uow: OrderUnitOfWork, { now, uuid }: { now: number; uuid: () => string }, command: CapturePaymentCommand): Promise<{ payment: Payment; order: Order }> {
+  const order = await lockLiveOrder(uow, command.orderId);
+  if (order.status !== 'PENDING') throw new ConflictError('ORDER_NOT_PAYABLE', `order ${order.id} is ${order.status}; only PENDING orders can be paid`);
+  if (toCents(command.amount, 'amount') !== toCents(order.totalAmount)) {
+    throw new UnprocessableError('PAYMENT_AMOUNT_MISMATCH', `the amount ${command.amount} does not equal the order total ${order.totalAmount}`);
+  }
+  const payment: Payment = {
+    id: uuid(),
+    orderId: order.id,
+    method: command.method,
+    status: 'CAPTURED',
+    amount: order.totalAmount,
+    currency: order.currency,
+    version: 1,
+    createdAt: now,
+  };
+  const paid: Order = { ...order, status: 'PAID', version: order.version + 1, updatedAt: now };
+  await uow.insertPayment(payment);
+  await uow.updateOrder(paid);
+  await uow.appendEvent(paymentCaptured(uuid(), payment));
+  await uow.appendEvent(orderStatusEvent(uuid(), paid, order.status, { paymentMethod: payment.method }));
+  return { payment, order: paid };
 }
 
 /**

@@ -39,14 +39,33 @@ export interface OrderUnitOfWork {
   insertPayment(payment: Payment): Promise<void>;
 
   /**
-   * Claims an Idempotency-Key for this transaction. When another request holds the key and has
-   * committed, returns what it stored; a concurrent holder makes this call wait for its outcome.
+   * Claims an Idempotency-Key in its scope for this transaction. When another request holds the
+   * key and has committed, returns what it stored; a concurrent holder makes this call wait for
+   * its outcome.
    */
-  claimIdempotencyKey(key: string, requestHash: string): Promise<{ claimed: true } | { claimed: false; requestHash: string; response: string }>;
-  completeIdempotencyKey(key: string, response: string): Promise<void>;
+  claimIdempotencyKey(key: IdempotencyKey, requestHash: string): Promise<{ claimed: true } | { claimed: false; requestHash: string; response: string }>;
+  completeIdempotencyKey(key: IdempotencyKey, response: string): Promise<void>;
 
   /** Appends the event to the outbox; it commits or rolls back with the transaction. */
   appendEvent(event: DomainEvent): Promise<void>;
+}
+
+/**
+ * An Idempotency-Key with its scope: the same key sent to another route or by another client is
+ * another key, so clients cannot collide with (or replay) each other's requests.
+ */
+export interface IdempotencyKey {
+  /** The operation, e.g. 'POST /api/orders'. */
+  route: string;
+  /** Who sent it, as the API identifies clients (e.g. 'ip:203.0.113.7'). */
+  client: string;
+  key: string;
+}
+
+/** Housekeeping of stored Idempotency-Keys. */
+export interface IdempotencyKeyStore {
+  /** Deletes up to `limit` keys stored longer than `retentionMs` ago, oldest first; returns how many. */
+  purgeIdempotencyKeys(retentionMs: number, limit: number): Promise<number>;
 }
 
 export interface OrderPageQuery {
