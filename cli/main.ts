@@ -1,6 +1,7 @@
 import { setLogLevel } from '../core/log.js';
 import { ShopstreamError } from '../core/errors.js';
 import { configFromEnv } from './config.js';
+import { UsageError } from './flags.js';
 import { stackCommand } from './stack-command.js';
 
 const USAGE = `usage: shopstream <command>
@@ -57,6 +58,10 @@ main(process.argv.slice(2)).then(
     if (code !== undefined && code !== -1) process.exit(code);
   },
   (error) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`shopstream: ${error.message}\n${error.usage}\n`);
+      process.exit(2);
+    }
     const code = error instanceof ShopstreamError ? ` [${error.code}]` : '';
     process.stderr.write(`shopstream: ${error instanceof Error ? error.message : String(error)}${code}\n`);
     process.exit(1);

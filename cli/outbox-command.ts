@@ -2,14 +2,15 @@ import { microsToIso } from '../core/time.js';
 import { mysqlOutboxStore } from '../mysql/outbox-store.js';
 import { createMysqlPool } from '../mysql/pool.js';
 import type { EntryConfig } from './config.js';
+import { parseOutboxArgs } from './flags.js';
 
 /** `shopstream outbox failed` lists parked events; `shopstream outbox retry <id>` re-queues one. */
 export async function outboxCommand(config: EntryConfig, args: string[]): Promise<number> {
-  const [action, id] = args;
+  const command = parseOutboxArgs(args);
   const pool = createMysqlPool({ ...config.mysql, connectionLimit: 1 });
   const store = mysqlOutboxStore(pool);
   try {
-    if (action === 'failed') {
+    if (command.action === 'failed') {
       const parked = await store.listParked(1_000);
       if (parked.length === 0) console.log('No parked outbox events.');
       for (const row of parked) {
@@ -17,13 +18,9 @@ export async function outboxCommand(config: EntryConfig, args: string[]): Promis
       }
       return 0;
     }
-    if (action === 'retry' && id && /^\d+$/.test(id)) {
-      const requeued = await store.requeue(id);
-      console.log(requeued ? `Outbox event ${id} re-queued; the relay will publish it (and what waited behind it).` : `No unpublished outbox event ${id}.`);
-      return requeued ? 0 : 1;
-    }
-    console.error('usage: shopstream outbox failed | shopstream outbox retry <id>');
-    return 2;
+    const requeued = await store.requeue(command.id);
+    console.log(requeued ? `Outbox event ${command.id} re-queued; the relay will publish it (and what waited behind it).` : `No unpublished outbox event ${command.id}.`);
+    return requeued ? 0 : 1;
   } finally {
     await pool.end();
   }

@@ -4,7 +4,7 @@ import { MysqlAnalyticsTruth } from '../mysql/analytics-truth.js';
 import { createMysqlPool } from '../mysql/pool.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import type { EntryConfig } from './config.js';
-import { flagValue } from './flags.js';
+import { parseReconcileArgs } from './flags.js';
 
 /**
  * `shopstream reconcile [--users N]`: compares every ClickHouse aggregate with MySQL and prints the
@@ -12,13 +12,13 @@ import { flagValue } from './flags.js';
  * stopped (the engine's folder belongs to one process).
  */
 export async function reconcileCommand(config: EntryConfig, args: string[]): Promise<number> {
+  const { users: limit } = parseReconcileArgs(args);
   const pool = createMysqlPool({ ...config.mysql, connectionLimit: 2 });
   const clickhouse = createClickHouse(config.clickhouse);
   try {
     const [[range]] = (await pool.query(
       "SELECT DATE_FORMAT(MIN(created_at), '%Y-%m-%d') AS first, DATE_FORMAT(MAX(created_at), '%Y-%m-%d') AS last FROM orders",
     )) as unknown as [[{ first: string | null; last: string | null }]];
-    const limit = Number(flagValue(args, '--users') ?? 1_000);
     const [users] = (await pool.query('SELECT id FROM users ORDER BY id LIMIT ?', [limit])) as unknown as [{ id: string }[]];
     const today = new Date().toISOString().slice(0, 10);
     const drift = await reconcile(new MysqlAnalyticsTruth(pool), new ClickHouseAnalytics(clickhouse, config.clickhouse.database), {

@@ -1,23 +1,19 @@
 import { AvroRegistry } from '../registry/avro-registry.js';
 import { loadSchemaFiles, SCHEMAS_DIR } from '../registry/catalog.js';
 import type { EntryConfig } from './config.js';
-import { flagValue } from './flags.js';
+import { parseSchemasArgs } from './flags.js';
 
 /**
  * `shopstream schemas check [--dir D]`: is every .avsc compatible with what its subject has in the
  * registry (exit 1 when not)? `shopstream schemas register [--dir D]`: registers them (idempotent).
  */
 export async function schemasCommand(config: EntryConfig, args: string[]): Promise<number> {
-  const [action, ...rest] = args;
-  const files = loadSchemaFiles(flagValue(rest, '--dir') ?? SCHEMAS_DIR);
+  const { action, dir } = parseSchemasArgs(args);
+  const files = loadSchemaFiles(dir ?? SCHEMAS_DIR);
   const registry = new AvroRegistry({ url: config.registryUrl, topicFor: (base) => `${config.topicPrefix}${base}` }, files);
   if (action === 'register') {
     for (const schema of await registry.registerAll()) console.log(`registered ${schema.subject} (id ${schema.id})`);
     return 0;
-  }
-  if (action !== 'check') {
-    console.error('usage: shopstream schemas check|register [--dir schemas-avro]');
-    return 2;
   }
   const results = await registry.check();
   for (const result of results) {

@@ -1,8 +1,9 @@
 import { formatStatus, stackDown, stackStatus, stackUp } from '../stack/stack.js';
 import type { EntryConfig } from './config.js';
+import { parseStackArgs } from './flags.js';
 
 export async function stackCommand(config: EntryConfig, args: string[]): Promise<number> {
-  const [action] = args;
+  const { action } = parseStackArgs(args);
   switch (action) {
     case 'up':
       await stackUp(config.stack);
@@ -15,8 +16,5 @@ export async function stackCommand(config: EntryConfig, args: string[]): Promise
       console.log(formatStatus(statuses));
       return statuses.every((s) => s.healthy) ? 0 : 1;
     }
-    default:
-      console.error('usage: shopstream stack up|down|status');
-      return 2;
   }
 }

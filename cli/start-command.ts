@@ -1,16 +1,12 @@
-import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import type { EntryConfig } from './config.js';
-import { flagValue } from './flags.js';
-import { ROLES, startPipeline, type Role } from './pipeline.js';
+import { parseStartArgs } from './flags.js';
+import { ROLES, startPipeline } from './pipeline.js';
 
 /** `shopstream start [--roles api,relay,streams,sink] [--seed-demo]`: runs until SIGINT/SIGTERM. */
 export async function startCommand(config: EntryConfig, args: string[]): Promise<number> {
   const logger = createLogger('start');
-  const rolesArg = flagValue(args, '--roles');
-  const roles = (rolesArg ? rolesArg.split(',').map((r) => r.trim()) : [...ROLES]) as Role[];
-  const unknown = roles.filter((role) => !ROLES.includes(role));
-  if (unknown.length > 0) throw new ConfigError(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
+  const { roles, seedDemo } = parseStartArgs(args, ROLES);
   let shutdown: (reason: string) => void = () => undefined;
   const pipeline = await startPipeline({
     ...config,
@@ -19,7 +15,7 @@ export async function startCommand(config: EntryConfig, args: string[]): Promise
     // Every role serves /healthz, /readyz and /metrics; the api role adds the API and dashboard.
     httpPort: config.httpPort,
     httpHost: config.httpHost,
-    seedDemo: args.includes('--seed-demo'),
+    seedDemo,
   });
   logger.info(`shopstream is running (roles: ${roles.join(', ')})${pipeline.url ? ` at ${pipeline.url}` : ''}`);
   let exitCode = 0;
