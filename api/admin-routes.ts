@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AuditEntry } from '../auth/tokens.js';
+import type { AuditEntry, AuditLog } from '../auth/tokens.js';
 import { microsToIso } from '../core/time.js';
 import { adjustInventory, createProduct, updateProductPrice } from '../orders/catalog-service.js';
 import type { OrderServiceDeps } from '../orders/deps.js';
@@ -12,8 +12,12 @@ const problem = { description: 'problem details', schema: problemView };
 const adminErrors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem };
 const auditView = z.object({ items: z.array(z.object({ actor: z.string(), action: z.string(), target: z.string().nullable(), reason: z.string().nullable(), outcome: z.string(), at: z.string() })) });
 
-/** Admin routes: bearer token required (401), role checked (403), every call audited. */
-export function adminRoutes(deps: OrderServiceDeps, audit: { listAudit(limit: number): Promise<(AuditEntry & { at: number })[]> }): RouteSpec[] {
+/**
+ * Admin routes: bearer token required (401), role checked (403), every call audited. A change
+ * writes its audit row in its own transaction (the use case gets `audit`); a read records its
+ * row before answering. Refused calls are audited by `mount`.
+ */
+export function adminRoutes(deps: OrderServiceDeps, auditLog: AuditLog & { listAudit(limit: number): Promise<(AuditEntry & { at: number })[]> }): RouteSpec[] {
   return [
     defineRoute({
       method: 'delete',
@@ -25,8 +29,8 @@ export function adminRoutes(deps: OrderServiceDeps, audit: { listAudit(limit: nu
       params: idParams,
       body: deleteOrderBody,
       responses: { 204: { description: 'deleted' }, ...adminErrors },
-      handle: async ({ params, body, principal }) => {
-        await deleteOrder(deps, { orderId: params.id, actor: principal!.name, reason: body.reason });
+      handle: async ({ params, body, principal, audit }) => {
+        await deleteOrder(deps, { orderId: params.id, actor: principal!.name, reason: body.reason }, audit);
         return { status: 204 };
       },
     }),
@@ -39,8 +43,8 @@ export function adminRoutes(deps: OrderServiceDeps, audit: { listAudit(limit: nu
       write: true,
       body: createProductBody,
       responses: { 201: { description: 'the product', schema: productView }, ...adminErrors },
-      handle: async ({ body }) => {
-        const { product } = await createProduct(deps, body);
+      handle: async ({ body, audit }) => {
+        const { product } = await createProduct(deps, body, audit);
         return { status: 201, body: toProductView(product), headers: { Location: `/api/products/${product.id}` } };
       },
     }),
@@ -54,7 +58,7 @@ export function adminRoutes(deps: OrderServiceDeps, audit: { listAudit(limit: nu
       params: idParams,
       body: updatePriceBody,
       responses: { 200: { description: 'the product', schema: productView }, ...adminErrors },
-      handle: async ({ params, body }) => ({ status: 200, body: toProductView(await updateProductPrice(deps, { productId: params.id, price: body.price })) }),
+      handle: async ({ params, body, audit }) => ({ status: 200, body: toProductView(await updateProductPrice(deps, { productId: params.id, price: body.price }, audit)) }),
     }),
     defineRoute({
       method: 'patch',
@@ -66,7 +70,10 @@ export function adminRoutes(deps: OrderServiceDeps, audit: { listAudit(limit: nu
       params: productIdParams,
       body: adjustInventoryBody,
       responses: { 200: { description: 'the stock', schema: inventoryView }, ...adminErrors },
-      handle: async ({ params, body }) => ({ status: 200, body: toInventoryView(await adjustInventory(deps, { productId: params.productId, ...body })) }),
+      handle: async ({ params, body, audit }) => ({
+        status: 200,
+        body: toInventoryView(await adjustInventory(deps, { productId: params.productId, ...body }, audit)),
+      }),
     }),
     defineRoute({
       method: 'get',
@@ -76,10 +83,13 @@ export function adminRoutes(deps: OrderServiceDeps, audit: { listAudit(limit: nu
       roles: ['admin', 'viewer'],
       query: auditQuery,
       responses: { 200: { description: 'audit entries', schema: auditView }, 401: problem, 403: problem },
-      handle: async ({ query }) => ({
-        status: 200,
-        body: { items: (await audit.listAudit(query.limit)).map(({ tokenId: _t, detail: _d, at, ...entry }) => ({ ...entry, at: microsToIso(at) })) },
-      }),
+      handle: async ({ query, audit }) => {
+        await auditLog.record(audit!);
+        return {
+          status: 200,
+          body: { items: (await auditLog.listAudit(query.limit)).map(({ tokenId: _t, detail: _d, at, ...entry }) => ({ ...entry, at: microsToIso(at) })) },
+        };
+      },
     }),
   ];
 }

@@ -12,14 +12,23 @@ import { openApiDocument } from './openapi.js';
 import { orderRoutes } from './order-routes.js';
 import type { MetricsEndpoint, ReadinessCheck } from './ports.js';
 import { problemHandler } from './problem.js';
-import { tokenBucketLimiter, type RateLimitOptions } from './rate-limit.js';
-import { mount, type RouteSpec } from './route.js';
+import { rateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { mount, unmatchedAdminCall, type MountDeps, type RouteSpec } from './route.js';
 
 export interface ApiOptions {
   /** Largest accepted JSON body; larger is 413. Default '64kb'. */
   bodyLimit: string;
-  /** Write requests per client (address). Default 200/s, bursts of 400; perSecond 0 turns it off. */
+  /**
+   * Write requests per client (its principal, else its address). Default 200/s: 400 per 2 s
+   * window, counted in this process; perSecond 0 turns it off.
+   */
   rateLimit: RateLimitOptions;
+  /**
+   * Express's `trust proxy`: which proxies' X-Forwarded-For names the client (true: all; a
+   * number: that many hops; a string: addresses, subnets or loopback/linklocal/uniquelocal).
+   * Default false: the peer address is the client, and the header is ignored.
+   */
+  trustProxy: boolean | number | string;
   /** Version shown in the OpenAPI document. */
   version: string;
   metrics: Metrics;
@@ -29,6 +38,7 @@ export interface ApiOptions {
 export const DEFAULT_API_OPTIONS: ApiOptions = {
   bodyLimit: '64kb',
   rateLimit: { perSecond: 200, burst: 400 },
+  trustProxy: false,
   version: '0.0.0',
   metrics: noopMetrics,
   logger: createLogger('api'),
@@ -58,10 +68,11 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
 
 /** Builds the HTTP application (no `listen`): routes are thin, errors become problem+json in one place. */
 export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): Express {
-  const { bodyLimit, rateLimit, version, metrics, logger } = { ...DEFAULT_API_OPTIONS, ...options };
+  const { bodyLimit, rateLimit, trustProxy, version, metrics, logger } = { ...DEFAULT_API_OPTIONS, ...options };
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', trustProxy);
 
   const requests = metrics.counter({ name: 'shopstream_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'] });
   const latency = metrics.histogram({
@@ -79,7 +90,6 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): Exp
     });
     next();
   });
-  app.use(express.json({ limit: bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
@@ -93,12 +103,20 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): Exp
   }
 
   const routes = apiRoutes(deps);
-  const limiter = tokenBucketLimiter(rateLimit);
+  const mountDeps: MountDeps = {
+    tokens: deps.admin?.tokens,
+    audit: deps.admin?.audit,
+    limitWrites: rateLimiter(rateLimit),
+    // Parsed per route, after authentication and the rate limit, so its refusals are audited.
+    parseBody: express.json({ limit: bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }),
+    logger,
+  };
   const router = Router();
-  for (const route of routes) mount(router, route, { tokens: deps.admin?.tokens, audit: deps.admin?.audit, limitWrites: (req) => limiter(req.ip ?? 'unknown') });
+  for (const route of routes) mount(router, route, mountDeps);
   const document = openApiDocument(routes, version);
   router.get('/api/openapi.json', (_req, res) => void res.json(document));
   app.use(router);
+  if (deps.admin) app.use('/admin', unmatchedAdminCall(mountDeps));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));
 
   app.use((req, _res, next) => next(new NotFoundError('route', `${req.method} ${req.path}`, 'ROUTE_NOT_FOUND')));

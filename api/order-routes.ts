@@ -6,7 +6,7 @@ import type { OrderServiceDeps } from '../orders/deps.js';
 import type { Order } from '../orders/model.js';
 import type { IdempotencyKey } from '../orders/ports.js';
 import { cancelOrder, capturePayment, changeOrderStatus, getOrder, getPayment, listOrders, placeOrder } from '../orders/order-service.js';
-import { defineRoute, type RouteSpec } from './route.js';
+import { clientOf, defineRoute, type RouteSpec } from './route.js';
 import {
   cancelBody,
   capturePaymentBody,
@@ -47,7 +47,7 @@ async function page(deps: OrderServiceDeps, query: { userId?: string; status?: O
 function idempotencyKey(route: string, headers: Record<string, unknown>, req: Request, principal: Principal | undefined): IdempotencyKey | undefined {
   const key = headers['Idempotency-Key'] as string | undefined;
   if (key === undefined) return undefined;
-  return { route, client: principal ? `token:${principal.tokenId}` : `ip:${req.ip ?? 'unknown'}`, key };
+  return { route, client: clientOf(req, principal), key };
 }
 
 export function orderRoutes(deps: OrderServiceDeps): RouteSpec[] {

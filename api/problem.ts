@@ -40,7 +40,8 @@ export function fromZod(error: ZodError, where: 'body' | 'query' | 'params' | 'h
   return new ValidationError(`the request ${where === 'headers' ? `header ${name}` : where} is invalid`, fields);
 }
 
-function toProblem(error: unknown): Problem {
+/** The problem an error answers as (the admin audit records its status and code too). */
+export function toProblem(error: unknown): Problem {
   const problem = (status: number, title: string, code: string, detail: string, fields?: FieldIssue[]): Problem => ({
     type: `https://shopstream.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
     title,

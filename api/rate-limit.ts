@@ -1,31 +1,47 @@
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../core/errors.js';
+
+/** The counters of one limit: `points` per window of `duration` seconds for each key. */
+export interface RateLimitWindow {
+  keyPrefix: string;
+  points: number;
+  duration: number;
+}
+
+/**
+ * Where the counters live. In memory (the default) each process counts on its own, so N replicas
+ * allow N times the budget; a shared store (mysql/rate-limit-store.ts; a RateLimiterRedis would
+ * do as well) gives every replica one budget per client.
+ */
+export type RateLimitStore = (window: RateLimitWindow) => RateLimiterAbstract;
+
+export const memoryRateLimitStore: RateLimitStore = (window) => new RateLimiterMemory(window);
 
 export interface RateLimitOptions {
   /** Sustained writes per second per client; 0 turns the limit off. */
   perSecond: number;
-  /** Writes a client may burst above the rate. */
+  /** Writes a client may spend at once: `burst` per window of burst/perSecond seconds. */
   burst: number;
+  /** Default: memoryRateLimitStore. */
+  store?: RateLimitStore;
 }
 
 /**
- * A token bucket per client key (the client's address). Memory is bounded: buckets that have
- * refilled completely carry no information and are dropped on the next sweep.
+ * A fixed-window limiter (rate-limiter-flexible) per client key: each client may spend `burst`
+ * writes per window of burst/perSecond seconds, so its long-run rate is at most perSecond. Over
+ * budget, the call fails with RateLimitedError carrying the seconds until the window resets.
+ * A store that fails (rather than refusing) fails the call with its own error.
  */
-export function tokenBucketLimiter(options: RateLimitOptions, now: () => number = () => performance.now()) {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  let lastSweep = now();
-  return (key: string): void => {
-    if (options.perSecond <= 0) return;
-    const t = now();
-    if (t - lastSweep > 60_000) {
-      for (const [k, bucket] of buckets) if (bucket.tokens + ((t - bucket.at) / 1000) * options.perSecond >= options.burst) buckets.delete(k);
-      lastSweep = t;
+export function rateLimiter(options: RateLimitOptions): (key: string) => Promise<void> {
+  if (options.perSecond <= 0) return async () => undefined;
+  const burst = Math.max(1, options.burst);
+  const limiter = (options.store ?? memoryRateLimitStore)({ keyPrefix: 'writes', points: burst, duration: burst / options.perSecond });
+  return async (key) => {
+    try {
+      await limiter.consume(key);
+    } catch (refusal) {
+      if (refusal instanceof RateLimiterRes) throw new RateLimitedError(Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)));
+      throw refusal;
     }
-    const bucket = buckets.get(key) ?? { tokens: options.burst, at: t };
-    bucket.tokens = Math.min(options.burst, bucket.tokens + ((t - bucket.at) / 1000) * options.perSecond);
-    bucket.at = t;
-    buckets.set(key, bucket);
-    if (bucket.tokens < 1) throw new RateLimitedError(Math.max(1, Math.ceil((1 - bucket.tokens) / options.perSecond)));
-    bucket.tokens -= 1;
   };
 }

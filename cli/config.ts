@@ -12,7 +12,9 @@ import type { ServiceConnections } from './pipeline.js';
 export const ENV_VARS = {
   PORT: 'HTTP port of the API, dashboard, /metrics and health endpoints (3000)',
   HOST: 'HTTP bind address (0.0.0.0)',
-  API_WRITES_PER_SECOND: 'write requests per second per client address before 429; bursts of twice that; 0 turns the limit off (200)',
+  API_WRITES_PER_SECOND: 'write requests per second per client (its admin token, else its address) before 429, counted per 2-second window of twice that; 0 turns the limit off (200)',
+  API_RATE_LIMIT_STORE: '`memory`: each process counts on its own; `mysql`: every API replica shares one budget per client (memory)',
+  API_TRUST_PROXY: 'Express `trust proxy`: `true`, a hop count, or addresses/subnets of the proxies whose X-Forwarded-For names the client; unset: the peer address is the client (false)',
   MYSQL_URL: 'application database (mysql://shopstream:shopstream@127.0.0.1:3306/shopstream)',
   MYSQL_ADMIN_URL: '`stack up` only: account that creates the database and user (mysql://root@127.0.0.1:3306)',
   MYSQL_POOL_SIZE: 'connections per process (20)',
@@ -43,6 +45,8 @@ export interface EntryConfig extends ServiceConnections {
   httpPort: number;
   httpHost: string;
   writeRateLimit: { perSecond: number; burst: number };
+  rateLimitStore: 'memory' | 'mysql';
+  trustProxy: boolean | number | string;
   logLevel: LogLevel;
 }
 
@@ -82,8 +86,24 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EntryConfig
     httpPort: int(env, 'PORT') ?? 3000,
     httpHost: env.HOST ?? '0.0.0.0',
     writeRateLimit: ((perSecond) => ({ perSecond, burst: perSecond * 2 }))(int(env, 'API_WRITES_PER_SECOND') ?? 200),
+    rateLimitStore: oneOf(env.API_RATE_LIMIT_STORE || 'memory', 'API_RATE_LIMIT_STORE', ['memory', 'mysql'] as const),
+    trustProxy: trustProxy(env.API_TRUST_PROXY),
     logLevel: (env.LOG_LEVEL as LogLevel | undefined) ?? 'info',
   };
+}
+
+function oneOf<T extends string>(raw: string, name: keyof typeof ENV_VARS, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+  return raw as T;
+}
+
+/** `true`/`false`, a hop count, or Express's list of trusted addresses, subnets and names. */
+function trustProxy(raw: string | undefined): boolean | number | string {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
 }
 
 function int(env: NodeJS.ProcessEnv, name: keyof typeof ENV_VARS): number | undefined {

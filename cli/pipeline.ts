@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Pool } from 'mysql2/promise';
-import { createApp } from '../api/app.js';
+import { createApp, type ApiOptions } from '../api/app.js';
 import type { ReadinessCheck } from '../api/ports.js';
 import { ClickHouseAnalytics } from '../clickhouse/analytics.js';
 import { createClickHouse, type ClickHouseOptions } from '../clickhouse/client.js';
@@ -18,7 +18,8 @@ import { migrateMysql } from '../mysql/migrate.js';
 import { mysqlOrderStore } from '../mysql/order-store.js';
 import { mysqlOutboxStore } from '../mysql/outbox-store.js';
 import { MysqlAnalyticsTruth } from '../mysql/analytics-truth.js';
-import { createMysqlPool, type MysqlOptions } from '../mysql/pool.js';
+import { createMysqlPool, databaseOf, type MysqlOptions } from '../mysql/pool.js';
+import { mysqlRateLimitStore } from '../mysql/rate-limit-store.js';
 import { seedDemoData } from '../orders/demo-seed.js';
 import { IdempotencyKeyPurger } from '../orders/idempotency-retention.js';
 import type { OrderServiceDeps } from '../orders/deps.js';
@@ -60,6 +61,10 @@ export interface PipelineConfig extends ServiceConnections {
   seedDemo: boolean;
   /** Per-client write limit of the API. */
   writeRateLimit: RateLimitOptions;
+  /** Where the write limit counts: this process (default) or MySQL, shared by every API replica. */
+  rateLimitStore?: 'memory' | 'mysql';
+  /** Express `trust proxy` of the API (default false). */
+  trustProxy?: ApiOptions['trustProxy'];
   /** Relay settings other than instrumentation (defaults: DEFAULT_RELAY_OPTIONS). */
   relay?: Partial<Omit<RelayOptions, 'metrics' | 'logger'>>;
   /** Called when a role cannot go on (the stream topology failed or was fenced). */
@@ -190,7 +195,12 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
           readiness,
           metricsEndpoint: metrics,
         },
-        { metrics, rateLimit: config.writeRateLimit, version: packageVersion() },
+        {
+          metrics,
+          rateLimit: { ...config.writeRateLimit, ...(config.rateLimitStore === 'mysql' && pool ? { store: mysqlRateLimitStore(pool, databaseOf(config.mysql.url)) } : {}) },
+          trustProxy: config.trustProxy ?? false,
+          version: packageVersion(),
+        },
       );
       const server: Server = createServer(app);
       await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,5 @@
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import sql from 'sql-template-tag';
+import sql, { type Sql } from 'sql-template-tag';
 import type { AuditEntry, AuditLog, Role, TokenRecord, TokenStore } from '../auth/tokens.js';
 import { sqlTimeToMicros } from '../core/time.js';
 import { query } from './pool.js';
@@ -29,10 +29,7 @@ export function mysqlAdminStore(pool: Pool): TokenStore & AuditLog & { listAudit
       return (await query<ResultSetHeader>(pool, q)).affectedRows;
     },
     async record(entry: AuditEntry) {
-      const q = sql`INSERT INTO admin_audit (actor, token_id, action, target, reason, outcome, detail)
-                    VALUES (${entry.actor.slice(0, 200)}, ${entry.tokenId}, ${entry.action}, ${entry.target?.slice(0, 200) ?? null},
-                            ${entry.reason?.slice(0, 500) ?? null}, ${entry.outcome}, ${entry.detail?.slice(0, 2000) ?? null})`;
-      await query(pool, q);
+      await query(pool, auditInsert(entry));
     },
     async listAudit(limit) {
       const q = sql`SELECT actor, token_id, action, target, reason, outcome, detail, created_at FROM admin_audit ORDER BY id DESC LIMIT ${limit}`;
@@ -49,4 +46,11 @@ export function mysqlAdminStore(pool: Pool): TokenStore & AuditLog & { listAudit
       }));
     },
   };
+}
+
+/** The statement that writes one audit row, values cut to their columns (alone, or in an order-store transaction). */
+export function auditInsert(entry: AuditEntry): Sql {
+  return sql`INSERT INTO admin_audit (actor, token_id, action, target, reason, outcome, detail)
+             VALUES (${entry.actor.slice(0, 200)}, ${entry.tokenId}, ${entry.action.slice(0, 64)}, ${entry.target?.slice(0, 200) ?? null},
+                     ${entry.reason?.slice(0, 500) ?? null}, ${entry.outcome}, ${entry.detail?.slice(0, 2000) ?? null})`;
 }

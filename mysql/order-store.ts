@@ -5,6 +5,7 @@ import { microsToSqlTime, sqlTimeToMicros } from '../core/time.js';
 import type { DomainEvent } from '../orders/events.js';
 import type { Inventory, Order, OrderStatus, PaymentMethod, Product, User } from '../orders/model.js';
 import type { IdempotencyKeyStore, OrderPageQuery, OrderStore, OrderUnitOfWork } from '../orders/ports.js';
+import { auditInsert } from './admin-store.js';
 import { inTransaction, query, type BatchingTransaction } from './pool.js';
 
 /** Rows of a read outside any transaction. */
@@ -312,6 +313,10 @@ function unitOfWork(tx: BatchingTransaction): OrderUnitOfWork {
             VALUES (${event.eventId}, ${event.aggregateType}, ${event.aggregateId}, ${event.aggregateVersion}, ${event.eventType},
                     ${JSON.stringify(event.payload)})`,
       );
+    },
+
+    async appendAudit(entry) {
+      tx.defer(auditInsert(entry));
     },
   };
 }

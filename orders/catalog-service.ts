@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../auth/tokens.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../core/errors.js';
 import { inventoryAdjusted, productUpserted, userRegistered } from './events.js';
 import { MAX_STOCK, type Inventory, type Product, type User } from './model.js';
@@ -26,8 +27,11 @@ export interface NewProduct {
 /**
  * Creates a catalog product and its stock: two aggregates, so two events (ProductUpserted and
  * InventoryAdjusted), in one transaction. SKU_TAKEN when the SKU exists.
+ *
+ * The catalog changes here take the `audit` row of the admin call they carry out, if any: it
+ * commits with the change (seeding and tests change the catalog without an admin call).
  */
-export function createProduct(deps: OrderServiceDeps, input: NewProduct): Promise<{ product: Product; inventory: Inventory }> {
+export function createProduct(deps: OrderServiceDeps, input: NewProduct, audit?: AuditEntry): Promise<{ product: Product; inventory: Inventory }> {
   return write(deps, async (uow, { now, uuid }) => {
     const product: Product = { id: input.id ?? uuid(), sku: input.sku, name: input.name, category: input.category, price: input.price, currency: input.currency, version: 1 };
     if (input.id !== undefined && (await uow.lockProduct(input.id))) throw new ConflictError('PRODUCT_EXISTS', `product ${input.id} exists already`);
@@ -36,18 +40,20 @@ export function createProduct(deps: OrderServiceDeps, input: NewProduct): Promis
     await uow.saveInventory(inventory, true);
     await uow.appendEvent(productUpserted(uuid(), product, now));
     await uow.appendEvent(inventoryAdjusted(uuid(), inventory, input.initialStock, 'initial stock'));
+    if (audit) await uow.appendAudit(audit);
     return { product, inventory };
   });
 }
 
 /** Changes a product's catalog price (orders already placed keep theirs); emits ProductUpserted. */
-export function updateProductPrice(deps: OrderServiceDeps, input: { productId: string; price: string }): Promise<Product> {
+export function updateProductPrice(deps: OrderServiceDeps, input: { productId: string; price: string }, audit?: AuditEntry): Promise<Product> {
   return write(deps, async (uow, { now, uuid }) => {
     const product = await uow.lockProduct(input.productId);
     if (!product) throw new NotFoundError('product', input.productId, 'PRODUCT_NOT_FOUND');
     const next: Product = { ...product, price: input.price, version: product.version + 1 };
     await uow.saveProduct(next, false);
     await uow.appendEvent(productUpserted(uuid(), next, now));
+    if (audit) await uow.appendAudit(audit);
     return next;
   });
 }
@@ -60,6 +66,7 @@ export function updateProductPrice(deps: OrderServiceDeps, input: { productId: s
 export function adjustInventory(
   deps: OrderServiceDeps,
   input: { productId: string; delta?: number; onHand?: number; reason?: string },
+  audit?: AuditEntry,
 ): Promise<Inventory> {
   return write(deps, async (uow, { now, uuid }) => {
     const inventory = await uow.lockInventory(input.productId);
@@ -76,6 +83,7 @@ export function adjustInventory(
     const next: Inventory = { ...inventory, onHand, version: inventory.version + 1, updatedAt: now };
     await uow.saveInventory(next, false);
     await uow.appendEvent(inventoryAdjusted(uuid(), next, onHand - inventory.onHand, input.reason ?? null));
+    if (audit) await uow.appendAudit(audit);
     return next;
   });
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AuditEntry } from '../auth/tokens.js';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
 import { orderCreated, orderDeleted, orderStatusEvent, paymentCaptured } from './events.js';
 import { assertAmountFits, fromCents, toCents } from './money.js';
@@ -205,8 +206,10 @@ async function captureNewPayment(uow: OrderUnitOfWork, { now, uuid }: { now: num
 /**
  * Soft-deletes an order (administrators only, with a reason). Open orders give their reserved
  * stock back. Deleting a deleted order is ORDER_ALREADY_DELETED; the order disappears from reads.
+ * `audit`, the row of the admin call that asks for it (the API always gives one), commits with the
+ * delete: a delete cannot commit without it.
  */
-export async function deleteOrder(deps: OrderServiceDeps, command: { orderId: string; actor: string; reason: string }): Promise<Order> {
+export async function deleteOrder(deps: OrderServiceDeps, command: { orderId: string; actor: string; reason: string }, audit?: AuditEntry): Promise<Order> {
   return write(deps, async (uow, { now, uuid }) => {
     const order = await uow.lockOrder(command.orderId);
     if (!order) throw new NotFoundError('order', command.orderId, 'ORDER_NOT_FOUND');
@@ -217,6 +220,7 @@ export async function deleteOrder(deps: OrderServiceDeps, command: { orderId: st
     const deleted: Order = { ...order, version: order.version + 1, updatedAt: now, deletion: { at: now, by: command.actor, reason: command.reason } };
     await uow.updateOrder(deleted);
     await uow.appendEvent(orderDeleted(uuid(), deleted));
+    if (audit) await uow.appendAudit(audit);
     return deleted;
   });
 }

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../auth/tokens.js';
 import type { DomainEvent } from './events.js';
 import type { Inventory, Order, OrderStatus, Payment, Product, User } from './model.js';
 
@@ -48,6 +49,12 @@ export interface OrderUnitOfWork {
 
   /** Appends the event to the outbox; it commits or rolls back with the transaction. */
   appendEvent(event: DomainEvent): Promise<void>;
+
+  /**
+   * Appends the audit row of the admin call this transaction carries out; it commits or rolls
+   * back with the transaction, so no admin change commits without its row (nor a row without it).
+   */
+  appendAudit(entry: AuditEntry): Promise<void>;
 }
 
 /**
