@@ -1,4 +1,3 @@
-import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { IdempotencyKeyStore } from './ports.js';
 
@@ -69,7 +68,7 @@ export class IdempotencyKeyPurger {
         if (deleted < this.options.batch || this.stopped) break;
       }
     } catch (error) {
-      this.options.logger.warn('idempotency key purge failed', { error: errorMessage(error) });
+      this.options.logger.warn('idempotency key purge failed', { error });
     }
     if (total > 0) this.options.logger.debug('purged idempotency keys', { total });
     return total;

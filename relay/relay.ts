@@ -164,7 +164,7 @@ export class OutboxRelay {
         if (deleted < this.options.purgeBatch || this.stopRequested) break;
       }
     } catch (error) {
-      this.options.logger.warn('purge failed', { error: errorMessage(error) });
+      this.options.logger.warn('purge failed', { error });
     }
     if (total > 0) this.instruments.purged.inc(undefined, total);
     return total;
@@ -188,7 +188,7 @@ export class OutboxRelay {
       } catch (error) {
         this.lastInfraError = errorMessage(error);
         this.instruments.failures.inc({ kind: 'infrastructure' });
-        this.options.logger.warn('batch failed; will retry', { error: this.lastInfraError });
+        this.options.logger.warn('batch failed; will retry', { error });
         await this.sleep(this.options.errorBackoffMs);
         continue;
       }

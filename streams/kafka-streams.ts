@@ -229,7 +229,7 @@ export class KafkaStreams {
         store.commit();
       } catch (error) {
         store.abort();
-        this.options.logger.warn('global store record skipped', { store: spec.name, error: errorMessage(error) });
+        this.options.logger.warn('global store record skipped', { store: spec.name, error });
       }
     });
   }
@@ -364,7 +364,7 @@ export class KafkaStreams {
     }
     for (const position of positions.values()) this.consumer.seek(position);
     if (isFatal(error)) this.fail(error);
-    else this.options.logger.warn('stream transaction aborted; its records will be processed again', { error: errorMessage(error) });
+    else this.options.logger.warn('stream transaction aborted; its records will be processed again', { error });
   }
 
   /** Pending store writes go to the changelog inside the transaction; they apply on commit. */
@@ -440,7 +440,7 @@ export class KafkaStreams {
   private fail(error: unknown): void {
     if (this.failure) return;
     this.failure = error;
-    this.options.logger.error('stream processing stopped', { error: errorMessage(error) });
+    this.options.logger.error('stream processing stopped', { error });
     this.options.onFatal(error);
   }
 }
