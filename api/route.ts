@@ -104,15 +104,15 @@ export function mount(router: Router, route: RouteSpec, deps: MountDeps): void {
       if (deps.parseBody) await runMiddleware(deps.parseBody, req, res);
       const headers: Record<string, unknown> = {};
       for (const header of route.headers ?? []) headers[header.name] = parse(header.schema, req.header(header.name), 'headers', header.name);
-      const input = {
+      return route.handle({
         body: route.body ? parse(route.body, req.body ?? {}, 'body') : undefined,
         query: route.query ? parse(route.query, req.query, 'query') : undefined,
         params: route.params ? parse(route.params, req.params, 'params') : undefined,
         headers,
         principal,
+        audit: route.roles ? auditEntry(`${route.method.toUpperCase()} ${route.path}`, req, principal, undefined) : undefined,
         req,
-      };
-      return route.handle({ ...input, audit: route.roles ? auditEntry(`${route.method.toUpperCase()} ${route.path}`, req, principal, undefined) : undefined });
+      });
     };
     let result: RouteResult;
     try {
