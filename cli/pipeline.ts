@@ -162,7 +162,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
 
     if (has('sink')) {
       const writer = new ClickHouseAnalyticsWriter(clickhouse!, config.clickhouse.database);
-      const sink = new ClickHouseSink(kafka, registry, writer, topics, { groupId: `${config.groupPrefix}-sink`, metrics });
+      const sink = new ClickHouseSink(kafka, registry, writer, topics, { groupId: `${config.groupPrefix}-sink`, onFatal: (error) => config.onFatal?.(error), metrics });
       stops.push(() => sink.close());
       await sink.start();
     }

@@ -3,6 +3,7 @@ import type { OrderChange, OrderEnriched } from '../orders/records.js';
 import type { AnalyticsWriter } from '../sink/ports.js';
 import { microsToSqlTime } from '../core/time.js';
 import { assertIdentifier } from './client.js';
+import { classifyClickHouseError } from './errors.js';
 
 /**
  * Inserts analytics records as JSONEachRow with insert deduplication: the token is checked by the
@@ -47,19 +48,24 @@ export class ClickHouseAnalyticsWriter implements AnalyticsWriter {
     );
   }
 
+  /** Failures are a retriable DependencyError('clickhouse') or a ClickHouseRejectedError. */
   private async insert(table: string, values: Record<string, unknown>[], dedupToken: string): Promise<void> {
     if (values.length === 0) return;
-    await this.client.insert({
-      table: `${this.db}.${table}`,
-      values,
-      format: 'JSONEachRow',
-      clickhouse_settings: {
-        insert_deduplicate: 1,
-        insert_deduplication_token: dedupToken,
-        deduplicate_blocks_in_dependent_materialized_views: 1,
-        // The aggregates' views are filled side by side (halves an insert's time here).
-        parallel_view_processing: 1,
-      },
-    });
+    try {
+      await this.client.insert({
+        table: `${this.db}.${table}`,
+        values,
+        format: 'JSONEachRow',
+        clickhouse_settings: {
+          insert_deduplicate: 1,
+          insert_deduplication_token: dedupToken,
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+          // The aggregates' views are filled side by side (halves an insert's time here).
+          parallel_view_processing: 1,
+        },
+      });
+    } catch (error) {
+      throw classifyClickHouseError(error, `insert into ${table} (token ${dedupToken})`);
+    }
   }
 }

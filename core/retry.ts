@@ -9,6 +9,8 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Growth factor of the delay between attempts. Default 2. */
   factor?: number;
+  /** No new attempt starts once this long has passed since the first began. Default: no limit. */
+  maxElapsedMs?: number;
   /** Which failures are worth another attempt. Default: errors flagged `retriable`. */
   retryOn?: (error: unknown) => boolean;
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
@@ -16,26 +18,37 @@ export interface RetryOptions {
 }
 
 /**
- * The project's one retry helper: exponential backoff with full jitter. Rethrows the last error
+ * The project's one retry helper: exponential backoff with jitter (backoffDelay). Rethrows the last error
  * when attempts run out or when `retryOn` says the failure is final.
  */
 export async function retry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 5;
-  const initialDelayMs = options.initialDelayMs ?? 100;
-  const maxDelayMs = options.maxDelayMs ?? 5_000;
-  const factor = options.factor ?? 2;
   const retryOn = options.retryOn ?? isRetriable;
+  const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation(attempt);
     } catch (error) {
-      if (attempt >= attempts || !retryOn(error) || options.signal?.aborted) throw error;
-      const ceiling = Math.min(maxDelayMs, initialDelayMs * factor ** (attempt - 1));
-      const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      const delayMs = backoffDelay(attempt, options);
+      const outOfTime = options.maxElapsedMs !== undefined && Date.now() + delayMs - started > options.maxElapsedMs;
+      if (attempt >= attempts || outOfTime || !retryOn(error) || options.signal?.aborted) throw error;
       options.onRetry?.(error, attempt, delayMs);
       await sleep(delayMs, options.signal);
     }
   }
+}
+
+/**
+ * The delay after failed attempt `attempt` (1-based): exponential growth from initialDelayMs up
+ * to maxDelayMs, with jitter over the upper half. Loops that cannot use `retry` itself (a role
+ * restarted by its supervisor, a stream transaction aborted and begun again) wait this long.
+ */
+export function backoffDelay(attempt: number, options: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'factor'> = {}): number {
+  const initialDelayMs = options.initialDelayMs ?? 100;
+  const maxDelayMs = options.maxDelayMs ?? 5_000;
+  const factor = options.factor ?? 2;
+  const ceiling = Math.min(maxDelayMs, initialDelayMs * factor ** Math.min(attempt - 1, 64));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -58,3 +58,38 @@ export function kafkaReadiness(admin: Admin, timeoutMs = 2_000): () => Promise<{
     }
   };
 }
+
+/** librdkafka's numeric error code of a client error (the KafkaJS-compat errors carry it as `code`). */
+export function kafkaErrorCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/**
+ * The group has moved on without this member (a rebalance is under way, or it was expelled), so
+ * the partitions it was working on may already belong to another member: ILLEGAL_GENERATION,
+ * UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID, and librdkafka's
+ * ASSIGNMENT_LOST / MAX_POLL_EXCEEDED. Retrying the same commit cannot succeed.
+ */
+export function isMembershipLost(error: unknown): boolean {
+  const code = kafkaErrorCode(error);
+  return code !== undefined && [22, 25, 27, 82, -142, -147].includes(code);
+}
+
+/**
+ * How a failed transactional call must be handled, from librdkafka's own classification of the
+ * error (rd_kafka_error_is_retriable / txn_requires_abort / is_fatal):
+ * - `retriable`: the same call may be made again (a timed-out commit goes on in the background,
+ *   so its outcome is unknown until a retry reports it);
+ * - `abortable`: the transaction must be aborted, after which nothing of it is visible;
+ * - `fatal`: the producer is unusable (fenced, or in an unknown state): only a new instance,
+ *   whose initialization completes or aborts what was left, can go on.
+ * Errors without a classification count as fatal: their outcome is not known.
+ */
+export function transactionErrorKind(error: unknown): 'retriable' | 'abortable' | 'fatal' {
+  const e = error as { fatal?: boolean; abortable?: boolean; retriable?: boolean } | null;
+  if (e?.fatal) return 'fatal';
+  if (e?.abortable) return 'abortable';
+  if (e?.retriable) return 'retriable';
+  return 'fatal';
+}

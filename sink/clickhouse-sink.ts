@@ -1,7 +1,8 @@
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, isRetriable } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
+import { retry } from '../core/retry.js';
 import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
-import type { Consumer, Kafka } from '../kafka/client.js';
+import { isMembershipLost, type Consumer, type Kafka } from '../kafka/client.js';
 import type { TopicNames } from '../kafka/topics.js';
 import type { OrderChange, OrderEnriched } from '../orders/records.js';
 import type { AvroRegistry } from '../registry/avro-registry.js';
@@ -12,11 +13,21 @@ export interface SinkOptions {
   groupId: string;
   /** Most records per insert. Default 20,000. */
   maxBatchSize: number;
+  /** Most records the consumer hands over per fetch. Default: maxBatchSize. */
+  maxFetchRecords: number | undefined;
   /**
    * Partitions loaded at the same time, each its own insert. Default 1, the long-tested setting;
    * 2 loads the two topics side by side (lower commit → queryable latency).
    */
   partitionsConcurrently: number;
+  /**
+   * How long one load is retried in place (same range, same token) after transient failures of
+   * ClickHouse, the registry or the group coordinator, before the partition is read again from its
+   * committed offset. Default 60 s: well inside the consumer's max.poll.interval.ms (300 s).
+   */
+  retryInPlaceMs: number;
+  /** Called once when loading cannot go on (a record ClickHouse or the decoder refuses for good). */
+  onFatal: (error: unknown) => void;
   metrics: Metrics;
   logger: Logger;
 }
@@ -24,7 +35,10 @@ export interface SinkOptions {
 export const DEFAULT_SINK_OPTIONS: SinkOptions = {
   groupId: 'shopstream-sink',
   maxBatchSize: 20_000,
+  maxFetchRecords: undefined,
   partitionsConcurrently: 1,
+  retryInPlaceMs: 60_000,
+  onFatal: () => undefined,
   metrics: noopMetrics,
   logger: createLogger('sink'),
 };
@@ -34,7 +48,29 @@ interface Message {
   value: Buffer | null;
 }
 
+/** A range recorded in the commit metadata: it is loaded with exactly these bounds and this token. */
+interface Range {
+  first: bigint;
+  last: bigint;
+  messages: Message[];
+}
+
+/** What this instance knows of a partition it owns, from its committed offset on. */
+interface PartitionState {
+  /** The committed offset: every record before it is in ClickHouse. */
+  next: bigint;
+  /** The range recorded before its insert, and the records of it read so far. */
+  pending: Range | undefined;
+  /** Changes when the partition is revoked: work begun for an older assignment stops. */
+  readonly assignment: number;
+}
+
 const PENDING = /^shopstream-sink pending (\d+) (\d+)$/;
+
+/** The partition was revoked (or the group moved on) while one of its loads was under way. */
+class PartitionMovedError extends Error {
+  readonly retriable = false;
+}
 
 /**
  * Loads shop.orders-enriched.v1 and shop.order-changes.v1 into ClickHouse, exactly once.
@@ -42,16 +78,25 @@ const PENDING = /^shopstream-sink pending (\d+) (\d+)$/;
  * Every insert is one partition's offset range [first, last] with the deduplication token
  * `<topic>-<partition>-<first>-<last>`. Before inserting, the sink commits the range's start
  * offset with the range in the commit metadata; after ClickHouse accepted the insert it commits
- * last + 1. After a crash the committed metadata names the range that may or may not have
- * landed: the sink rebuilds exactly that range (same records, same token), so ClickHouse drops it
- * if it had landed, from the table and its materialized views. Only committed stream
- * transactions are read.
+ * last + 1. Whoever finds a range in the committed metadata (this instance after a failure, a
+ * restart, the next owner after a rebalance) loads exactly that range again — the records with
+ * offsets first..last, whatever fetches they arrive in, under the same token — so ClickHouse
+ * drops it if it had landed, from the table and its materialized views. A range, once recorded,
+ * is never loaded with other bounds.
+ *
+ * Failures: a transient one (ClickHouse, the registry, the coordinator) retries the same step in
+ * place, with backoff, for up to retryInPlaceMs; after that, or when the partition moves, the
+ * partition is read again from its committed offset and the recorded range rebuilt. A failure
+ * that cannot pass (ClickHouse or the decoder refuses a record) calls `onFatal` and stops
+ * loading. Only committed stream transactions are read.
  */
 export class ClickHouseSink {
   private readonly options: SinkOptions;
   private readonly consumer: Consumer;
-  /** Per topic-partition: the range a restart must rebuild, and what has been read of it. */
-  private readonly pending = new Map<string, { first: bigint; last: bigint; messages: Message[] } | null>();
+  private readonly partitions = new Map<string, PartitionState>();
+  private assignments = 0;
+  private failure: unknown;
+  private readonly closing = new AbortController();
   private readonly instruments;
 
   constructor(
@@ -65,12 +110,15 @@ export class ClickHouseSink {
     this.consumer = kafka.consumer({
       kafkaJS: { groupId: this.options.groupId, fromBeginning: true, autoCommit: false },
       'isolation.level': 'read_committed',
-      'js.consumer.max.batch.size': this.options.maxBatchSize,
+      'js.consumer.max.batch.size': this.options.maxFetchRecords ?? this.options.maxBatchSize,
       'fetch.wait.max.ms': 10,
       'session.timeout.ms': 10_000,
       'heartbeat.interval.ms': 3_000,
       // A rebalance may hand a partition to another instance: forget what was known of it.
-      rebalance_cb: () => void this.pending.clear(),
+      rebalance_cb: () => {
+        this.assignments++;
+        this.partitions.clear();
+      },
     });
     const metrics = this.options.metrics;
     this.instruments = {
@@ -78,6 +126,8 @@ export class ClickHouseSink {
       batch: metrics.histogram({ name: 'shopstream_sink_batch_size', help: 'Records per ClickHouse insert', buckets: [1, 10, 100, 1_000, 5_000, 20_000] }),
       insertLatency: metrics.histogram({ name: 'shopstream_sink_insert_latency_seconds', help: 'Duration of one ClickHouse insert', buckets: LATENCY_BUCKETS }),
       endToEnd: metrics.histogram({ name: 'shopstream_end_to_end_latency_seconds', help: 'Outbox commit to queryable in ClickHouse', buckets: LATENCY_BUCKETS }),
+      retries: metrics.counter({ name: 'shopstream_sink_retries_total', help: 'Sink steps retried after a transient failure', labelNames: ['step'] }),
+      rereads: metrics.counter({ name: 'shopstream_sink_rereads_total', help: 'Partitions read again from their committed offset after a failed load' }),
     };
   }
 
@@ -87,67 +137,159 @@ export class ClickHouseSink {
     await this.consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConcurrently,
       eachBatch: async ({ batch }) => {
+        // A stopped sink loads nothing more; its successor starts from the committed offsets.
+        if (this.failure || this.closing.signal.aborted) return;
         try {
           await this.handle(batch.topic, batch.partition, batch.messages);
         } catch (error) {
-          this.pending.delete(`${batch.topic}:${batch.partition}`);
-          this.options.logger.warn('load failed; the range will be read again', { topic: batch.topic, partition: batch.partition, error: errorMessage(error) });
-          throw error;
+          if (this.closing.signal.aborted) return;
+          if (!(error instanceof PartitionMovedError) && !isRetriable(error)) return this.fail(error);
+          this.reread(batch.topic, batch.partition);
+          if (isRetriable(error)) this.options.logger.warn('load failed; the partition is read again from its committed offset', { topic: batch.topic, partition: batch.partition, error });
         }
       },
     });
   }
 
+  /** Stops loading: a load in progress ends at its next step (its range stays recorded). */
   async close(): Promise<void> {
+    this.closing.abort();
     await this.consumer.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Forgets what was read of the partition and makes the consumer fetch it again from the
+   * committed offset (the start of a recorded range, or the first record not loaded). Seeking
+   * inside eachBatch also keeps the consumer from seeking to the batch's own first offset.
+   */
+  private reread(topic: string, partition: number): void {
+    const key = `${topic}:${partition}`;
+    const state = this.partitions.get(key);
+    this.partitions.delete(key);
+    if (!state || state.assignment !== this.assignments) return;
+    this.instruments.rereads.inc();
+    try {
+      this.consumer.seek({ topic, partition, offset: String(state.next) });
+    } catch {
+      // Not connected any more: the next assignment starts from the committed offset anyway.
+    }
   }
 
   private async handle(topic: string, partition: number, messages: Message[]): Promise<void> {
     if (messages.length === 0) return;
     const key = `${topic}:${partition}`;
-    if (!this.pending.has(key)) this.pending.set(key, await this.pendingRange(topic, partition));
-    let rest = messages;
-    const range = this.pending.get(key);
-    if (range) {
-      // Rebuild the range recorded before a crash, exactly, across as many fetches as it takes.
-      range.messages.push(...rest.filter((m) => BigInt(m.offset) <= range.last));
-      rest = rest.filter((m) => BigInt(m.offset) > range.last);
-      const lastRead = BigInt(messages[messages.length - 1]!.offset);
-      if (lastRead < range.last) return;
-      await this.load(topic, partition, range.messages, false);
-      this.pending.set(key, null);
+    let state = this.partitions.get(key);
+    if (!state) {
+      state = await this.committedState(topic, partition);
+      this.partitions.set(key, state);
     }
-    for (let i = 0; i < rest.length; i += this.options.maxBatchSize) await this.load(topic, partition, rest.slice(i, i + this.options.maxBatchSize), true);
+    // Records before the committed offset are loaded already (a seek of an earlier assignment
+    // may bring them again).
+    let rest = messages.filter((m) => BigInt(m.offset) >= state.next);
+    const range = state.pending;
+    if (range) {
+      // Rebuild the recorded range exactly, across as many fetches as it takes.
+      const collected = range.messages.length === 0 ? -1n : BigInt(range.messages[range.messages.length - 1]!.offset);
+      range.messages.push(...rest.filter((m) => BigInt(m.offset) >= range.first && BigInt(m.offset) <= range.last && BigInt(m.offset) > collected));
+      rest = rest.filter((m) => BigInt(m.offset) > range.last);
+      if (BigInt(messages[messages.length - 1]!.offset) < range.last) return;
+      await this.load(topic, partition, state, range);
+    }
+    for (let i = 0; i < rest.length; i += this.options.maxBatchSize) {
+      const chunk = rest.slice(i, i + this.options.maxBatchSize);
+      await this.record(topic, partition, state, { first: BigInt(chunk[0]!.offset), last: BigInt(chunk[chunk.length - 1]!.offset), messages: chunk });
+      await this.load(topic, partition, state, state.pending!);
+    }
   }
 
-  /** The range recorded in the committed metadata when the last run stopped inside a load. */
-  private async pendingRange(topic: string, partition: number): Promise<{ first: bigint; last: bigint; messages: Message[] } | null> {
-    const [committed] = await this.consumer.committed([{ topic, partition }]);
-    const match = PENDING.exec(committed?.metadata ?? '');
+  /** The partition's committed offset, and the range recorded there when a load did not finish. */
+  private async committedState(topic: string, partition: number): Promise<PartitionState> {
+    const assignment = this.assignments;
+    const [committed] = await this.step('read committed offset', assignment, () => this.consumer.committed([{ topic, partition }]));
     // @confluentinc/kafka-javascript reports a committed offset of 0 as null (a falsy check);
     // "no committed offset" comes back as -1001, so null here can only be 0.
     const offset = BigInt(committed?.offset ?? '0');
-    if (!match || offset !== BigInt(match[1]!)) return null;
-    this.options.logger.info('rebuilding the range a previous run was loading', { topic, partition, first: match[1], last: match[2] });
-    return { first: BigInt(match[1]!), last: BigInt(match[2]!), messages: [] };
+    const next = offset < 0n ? 0n : offset;
+    const match = PENDING.exec(committed?.metadata ?? '');
+    if (!match || next !== BigInt(match[1]!)) return { next, pending: undefined, assignment };
+    this.options.logger.info('rebuilding the range a previous load left unfinished', { topic, partition, first: match[1], last: match[2] });
+    return { next, pending: { first: BigInt(match[1]!), last: BigInt(match[2]!), messages: [] }, assignment };
   }
 
-  private async load(topic: string, partition: number, messages: Message[], record: boolean): Promise<void> {
-    if (messages.length === 0) return;
-    const first = messages[0]!.offset;
-    const last = messages[messages.length - 1]!.offset;
-    if (record) await this.consumer.commitOffsets([{ topic, partition, offset: first, metadata: `shopstream-sink pending ${first} ${last}` }]);
-    const token = `${topic}-${partition}-${first}-${last}`;
-    const records = await Promise.all(messages.map(async (message) => (await this.registry.decode(message.value)).value));
-    const started = performance.now();
+  /** Commits the range's start with the range in the metadata: from here on it is loaded only whole. */
+  private async record(topic: string, partition: number, state: PartitionState, range: Range): Promise<void> {
+    const metadata = `shopstream-sink pending ${range.first} ${range.last}`;
+    await this.step('record range', state.assignment, () => this.consumer.commitOffsets([{ topic, partition, offset: String(range.first), metadata }]));
+    state.next = range.first;
+    state.pending = range;
+  }
+
+  /** Inserts the recorded range under its token, then commits past it. */
+  private async load(topic: string, partition: number, state: PartitionState, range: Range): Promise<void> {
+    const token = `${topic}-${partition}-${range.first}-${range.last}`;
     const table = topic === this.topics.ordersEnriched ? 'orders' : 'order_changes';
-    if (table === 'orders') await this.writer.writeOrders(records as unknown as OrderEnriched[], token);
-    else await this.writer.writeChanges(records as unknown as OrderChange[], token);
-    await this.consumer.commitOffsets([{ topic, partition, offset: String(BigInt(last) + 1n), metadata: '' }]);
+    const records = await this.step('decode', state.assignment, () => Promise.all(range.messages.map(async (message) => (await this.registry.decode(message.value)).value)));
+    const started = performance.now();
+    if (records.length > 0) {
+      await this.step('insert', state.assignment, () =>
+        table === 'orders' ? this.writer.writeOrders(records as unknown as OrderEnriched[], token) : this.writer.writeChanges(records as unknown as OrderChange[], token),
+      );
+    }
+    const inserted = performance.now();
+    const next = range.last + 1n;
+    await this.step('commit', state.assignment, () => this.consumer.commitOffsets([{ topic, partition, offset: String(next), metadata: '' }]));
+    state.next = next;
+    state.pending = undefined;
+    if (records.length === 0) return;
     const now = Date.now() * 1000;
-    this.instruments.insertLatency.observe((performance.now() - started) / 1000);
+    this.instruments.insertLatency.observe((inserted - started) / 1000);
     this.instruments.rows.inc({ table }, records.length);
     this.instruments.batch.observe(records.length);
     for (const r of records) this.instruments.endToEnd.observe(Math.max(0, now - Number(r.committed_at)) / 1e6);
   }
+
+  /**
+   * One step of a load, retried in place while its failures are transient, the partition is
+   * still this instance's and the sink is not closing. Ends with PartitionMovedError when the
+   * partition moved (the group went on without this member, or it was revoked).
+   */
+  private async step<T>(name: string, assignment: number, operation: () => Promise<T>): Promise<T> {
+    const moved = () => assignment !== this.assignments;
+    try {
+      return await retry(
+        async () => {
+          if (moved()) throw new PartitionMovedError(`the partition moved during ${name}`);
+          return await operation();
+        },
+        {
+          attempts: Number.POSITIVE_INFINITY,
+          initialDelayMs: 100,
+          maxDelayMs: 5_000,
+          maxElapsedMs: this.options.retryInPlaceMs,
+          signal: this.closing.signal,
+          retryOn: (error) => !moved() && !isMembershipLost(error) && (isRetriable(error) || isTransientKafkaError(error)),
+          onRetry: (error, attempt, delayMs) => {
+            this.instruments.retries.inc({ step: name });
+            if (attempt === 1 || attempt % 10 === 0) this.options.logger.warn(`${name} failed; retrying`, { attempt, delayMs, error: errorMessage(error) });
+          },
+        },
+      );
+    } catch (error) {
+      if (isMembershipLost(error)) throw new PartitionMovedError(`the group moved on during ${name}: ${errorMessage(error)}`);
+      throw error;
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.options.logger.error('loading stopped: a record cannot be loaded', { error });
+    this.options.onFatal(error);
+  }
+}
+
+/** A Kafka client error other than a lost membership (a coordinator away, a timeout): worth another try. */
+function isTransientKafkaError(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown };
+  return typeof e?.code === 'number' && typeof e.name === 'string' && e.name.startsWith('KafkaJS');
 }

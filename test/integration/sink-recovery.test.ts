@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClickHouse } from '../../clickhouse/client.js';
+import { ClickHouseRejectedError } from '../../clickhouse/errors.js';
+import { migrateClickHouse } from '../../clickhouse/migrate.js';
+import { ClickHouseAnalyticsWriter } from '../../clickhouse/writer.js';
+import { DependencyError } from '../../core/errors.js';
+import { waitFor } from '../../core/retry.js';
+import { createKafka } from '../../kafka/client.js';
+import { signedChanges, toEnriched, type OrderChange, type OrderEnriched, type OrderState } from '../../orders/records.js';
+import { ClickHouseSink, type SinkOptions } from '../../sink/clickhouse-sink.js';
+import type { AnalyticsWriter } from '../../sink/ports.js';
+import { entry, uniqueId } from '../support/env.js';
+import { deleteTopics } from '../support/env.js';
+import { testTopics, type TestTopics } from '../support/relay.js';
+
+type Fault = 'before' | 'after' | 'fatal' | 'fatal-after';
+
+/**
+ * Fails chosen inserts (by call number, counted over both tables): `before` a transient failure
+ * with nothing written, `after` a transient failure of an insert that landed (its answer lost),
+ * `fatal` / `fatal-after` a refusal that stops the sink (before / after the rows landed).
+ */
+class FaultyWriter implements AnalyticsWriter {
+  calls = 0;
+  lastCallAt = Date.now();
+  constructor(
+    private readonly inner: AnalyticsWriter,
+    private readonly plan: Map<number, Fault>,
+  ) {}
+  writeOrders(records: OrderEnriched[], token: string) {
+    return this.run(() => this.inner.writeOrders(records, token));
+  }
+  writeChanges(records: OrderChange[], token: string) {
+    return this.run(() => this.inner.writeChanges(records, token));
+  }
+  private async run(write: () => Promise<void>): Promise<void> {
+    const call = ++this.calls;
+    this.lastCallAt = Date.now();
+    const fault = this.plan.get(call);
+    if (fault === 'before') throw new DependencyError('clickhouse', `injected: insert ${call} failed`);
+    if (fault === 'fatal') throw new ClickHouseRejectedError(`injected: insert ${call} refused`, 53, undefined);
+    await write();
+    if (fault === 'after') throw new DependencyError('clickhouse', `injected: insert ${call} landed, its answer was lost`);
+    if (fault === 'fatal-after') throw new ClickHouseRejectedError(`injected: insert ${call} landed, then refused`, 53, undefined);
+  }
+}
+
+interface Produced {
+  enriched: OrderEnriched[];
+  changes: OrderChange[];
+}
+
+function state(orderId: string, version: number, status: OrderState['status'], created: number): OrderState {
+  return {
+    orderId,
+    version,
+    isDeleted: false,
+    userId: '10000000-0000-4000-8000-000000000001',
+    userName: 'Ada',
+    status,
+    currency: 'EUR',
+    totalAmount: `${10 + (version % 7)}.50`,
+    items: [{ lineNo: 1, productId: '00000000-0000-4000-8000-000000000001', productName: 'Mug', category: 'kitchen', quantity: version, unitPrice: '10.50', lineTotal: `${10 + (version % 7)}.50` }],
+    paymentMethod: '',
+    paymentStatus: '',
+    createdAt: created,
+    updatedAt: created + version,
+    committedAt: Date.now() * 1000,
+  };
+}
+
+/**
+ * Writes orders' states and signed changes to the two derived topics in small transactions, some
+ * of them aborted (their records must never load; they also leave offset gaps, like the streams'
+ * transaction markers). Returns what was committed.
+ */
+async function produce(t: TestTopics, orders: number): Promise<Produced> {
+  const producer = createKafka(entry.kafka).producer({ 'transactional.id': `t${uniqueId()}-writer`, 'enable.idempotence': true, acks: -1 });
+  await producer.connect();
+  const committed: Produced = { enriched: [], changes: [] };
+  const created = Date.UTC(2026, 10, 20, 12) * 1000;
+  try {
+    for (let i = 0; i < orders; i++) {
+      const id = randomUUID();
+      const v1 = state(id, 1, 'PENDING', created + i * 60_000_000);
+      const v2 = state(id, 2, i % 3 === 0 ? 'CANCELLED' : 'PAID', v1.createdAt);
+      const batch: Produced = { enriched: [toEnriched(v1), toEnriched(v2)], changes: [...signedChanges(undefined, v1), ...signedChanges(v1, v2)] };
+      const transaction = await producer.transaction();
+      await transaction.send({
+        topic: t.topics.ordersEnriched,
+        messages: await Promise.all(batch.enriched.map(async (r) => ({ key: id, value: (await t.registry.encode('OrderEnriched', r)).value }))),
+      });
+      await transaction.send({
+        topic: t.topics.orderChanges,
+        messages: await Promise.all(batch.changes.map(async (r) => ({ key: id, value: (await t.registry.encode('OrderChange', r)).value }))),
+      });
+      if (i % 5 === 4) {
+        await transaction.abort();
+        continue;
+      }
+      await transaction.commit();
+      committed.enriched.push(...batch.enriched);
+      committed.changes.push(...batch.changes);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return committed;
+}
+
+/** Runs sinks over the topics until everything committed is loaded; a sink that stops is replaced (as the supervisor does). */
+async function loadWithFaults(t: TestTopics, writer: FaultyWriter, options: Partial<SinkOptions>, expectedRows: number, count: () => Promise<number>) {
+  let sink: ClickHouseSink | undefined;
+  let restarts = 0;
+  const groupId = `t${uniqueId()}-sink`;
+  const start = async () => {
+    const current = new ClickHouseSink(createKafka(entry.kafka), t.registry, writer, t.topics, {
+      ...options,
+      groupId,
+      onFatal: () => {
+        restarts++;
+        void current.close().then(start);
+      },
+    });
+    sink = current;
+    await current.start();
+  };
+  await start();
+  try {
+    let loaded = 0;
+    await waitFor(async () => ((loaded = await count()) >= expectedRows && Date.now() - writer.lastCallAt > 1_500 ? true : undefined), {
+      timeoutMs: 120_000,
+      intervalMs: 250,
+      describe: `${expectedRows} rows loaded and the sink idle`,
+    }).catch((error) => {
+      throw new Error(`${(error as Error).message}: ${loaded} rows loaded`);
+    });
+  } finally {
+    await sink?.close();
+  }
+  return { restarts };
+}
+
+/**
+ * The sink's recovery after failed inserts: whatever fails (before or after the rows landed,
+ * transient or fatal, in place or after the partition was read again, in ranges that span several
+ * fetches or share one), every committed record is in every table and view exactly once.
+ */
+describe('sink recovery after failed inserts', () => {
+  let t: TestTopics;
+  let produced: Produced;
+  let path: string;
+  let clickhouse: ClickHouseClient;
+  beforeAll(async () => {
+    t = await testTopics(entry.kafka, 2);
+    produced = await produce(t, 60);
+    path = mkdtempSync(join(tmpdir(), 'shopstream-ch-'));
+    clickhouse = createClickHouse({ url: entry.clickhouse.url, path, database: 'unused' });
+  });
+  afterAll(async () => {
+    await clickhouse?.close();
+    if (path) rmSync(path, { recursive: true, force: true });
+    if (t) await deleteTopics(t.prefix);
+  });
+
+  const scenarios: { name: string; options: Partial<SinkOptions>; plan: [number, Fault][] }[] = [
+    {
+      name: 'several ranges per fetch, retried in place',
+      options: { maxBatchSize: 4, maxFetchRecords: 30 },
+      plan: [[3, 'after'], [4, 'after'], [7, 'before'], [8, 'before'], [12, 'fatal'], [13, 'fatal-after'], [20, 'after'], [21, 'fatal']],
+    },
+    {
+      name: 'ranges spanning several fetches, every failure read again from the committed offset',
+      options: { maxBatchSize: 9, maxFetchRecords: 2, retryInPlaceMs: 0 },
+      plan: [[2, 'after'], [3, 'after'], [5, 'before'], [6, 'fatal-after'], [7, 'after'], [9, 'fatal'], [10, 'before']],
+    },
+  ];
+
+  for (const scenario of scenarios) {
+    it(`loads every record once: ${scenario.name}`, async () => {
+      const database = `analytics_t${uniqueId()}`;
+      await migrateClickHouse(clickhouse, database);
+      // The latest-state tables fold an order's versions (and any duplicate) into one row, even
+      // within an insert: plain views of them record every row that arrived, to count.
+      for (const [source, columns] of [['orders', 'order_id UUID, version UInt64'], ['order_items', 'order_id UUID, version UInt64, line_no UInt16']] as const) {
+        await clickhouse.command({ query: `CREATE TABLE ${database}.${source}_arrived (${columns}) ENGINE = MergeTree ORDER BY tuple() SETTINGS non_replicated_deduplication_window = 10000` });
+        await clickhouse.command({ query: `CREATE MATERIALIZED VIEW ${database}.${source}_arrived_mv TO ${database}.${source}_arrived AS SELECT ${columns.replace(/ \w+(,|$)/g, '$1')} FROM ${database}.${source}` });
+      }
+      await clickhouse.command({ query: `SYSTEM STOP MERGES ${database}.order_changes` });
+      const writer = new FaultyWriter(new ClickHouseAnalyticsWriter(clickhouse, database), new Map(scenario.plan));
+      const rows = async (query: string) => (await clickhouse.query({ query, format: 'JSONEachRow' })).json<Record<string, string>>();
+      const count = async () => Number((await rows(`SELECT (SELECT count() FROM ${database}.order_changes) + (SELECT count() FROM ${database}.orders_arrived) AS n`))[0]!.n);
+      const expected = produced.changes.length + produced.enriched.length;
+
+      const { restarts } = await loadWithFaults(t, writer, scenario.options, expected, count);
+      expect(writer.calls).toBeGreaterThan(Math.max(...scenario.plan.map(([call]) => call)));
+
+      // Tables: every committed record once, nothing of the aborted transactions.
+      const changes = await rows(`SELECT toString(order_id) AS id, version, sign, count() AS n FROM ${database}.order_changes GROUP BY id, version, sign`);
+      expect(changes.filter((r) => Number(r.n) !== 1)).toEqual([]);
+      const key = (id: string, version: number | string, sign: number | string) => `${id}/${version}/${sign}`;
+      expect(changes.map((r) => key(r.id!, r.version!, r.sign!)).sort()).toEqual(produced.changes.map((c) => key(c.order_id, c.version, c.sign)).sort());
+      const states = await rows(`SELECT toString(order_id) AS id, version, count() AS n FROM ${database}.orders_arrived GROUP BY id, version`);
+      expect(states.filter((r) => Number(r.n) !== 1)).toEqual([]);
+      expect(states.length).toBe(produced.enriched.length);
+      const [items] = await rows(`SELECT count() AS n FROM ${database}.order_items_arrived`);
+      expect(Number(items!.n)).toBe(produced.enriched.reduce((sum, r) => sum + r.items.length, 0));
+
+      // Views: the sums of the signed rows, once each.
+      const counted = produced.changes.filter((c) => c.counted);
+      const cents = (amount: string) => Math.round(Number(amount) * 100);
+      const orders = counted.reduce((sum, c) => sum + c.sign, 0);
+      const revenue = counted.reduce((sum, c) => sum + c.sign * cents(c.total_amount), 0);
+      const units = counted.reduce((sum, c) => sum + c.sign * c.items.reduce((u, item) => u + item.quantity, 0), 0);
+      const [hourly] = await rows(`SELECT sum(orders) AS orders, toString(sum(revenue)) AS revenue FROM ${database}.hourly_sales`);
+      expect({ orders: Number(hourly!.orders), revenue: cents(hourly!.revenue!) }).toEqual({ orders, revenue });
+      const [products] = await rows(`SELECT sum(units) AS units FROM ${database}.product_sales`);
+      expect(Number(products!.units)).toBe(units);
+      const byStatus = await rows(`SELECT key, sum(orders) AS orders FROM ${database}.dimension_sales WHERE dimension = 'status' GROUP BY key HAVING orders != 0 ORDER BY key`);
+      const expectedStatus = new Map<string, number>();
+      for (const c of produced.changes) if (!c.is_deleted) expectedStatus.set(c.status, (expectedStatus.get(c.status) ?? 0) + c.sign);
+      expect(byStatus.map((r) => [r.key, Number(r.orders)])).toEqual([...expectedStatus].filter(([, n]) => n !== 0).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+      // Every refusal stopped the sink once; its successor went on from the committed offsets.
+      expect(restarts).toBe(scenario.plan.filter(([, fault]) => fault.startsWith('fatal')).length);
+    }, 180_000);
+  }
+});
