@@ -10,6 +10,7 @@ import { createClickHouse, type ClickHouseOptions } from '../clickhouse/client.j
 import { migrateClickHouse } from '../clickhouse/migrate.js';
 import { ClickHouseAnalyticsWriter } from '../clickhouse/writer.js';
 import { createLogger } from '../core/log.js';
+import { Supervisor, type RoleStatus, type SupervisedRole, type SupervisorOptions } from '../core/supervisor.js';
 import { createKafka, kafkaReadiness, type KafkaOptions } from '../kafka/client.js';
 import { KafkaOutboxPublisher } from '../kafka/outbox-publisher.js';
 import { baseTopicName, ensureTopics, TOPIC_KEYS, topicNames, topicSpecs, type TopicLayout, type TopicNames } from '../kafka/topics.js';
@@ -67,8 +68,11 @@ export interface PipelineConfig extends ServiceConnections {
   trustProxy?: ApiOptions['trustProxy'];
   /** Relay settings other than instrumentation (defaults: DEFAULT_RELAY_OPTIONS). */
   relay?: Partial<Omit<RelayOptions, 'metrics' | 'logger'>>;
-  /** Called when a role cannot go on (the stream topology failed or was fenced). */
-  onFatal?: (error: unknown) => void;
+  /**
+   * Restarts of the streams and sink roles after a fatal error (they run under an in-process
+   * Supervisor; defaults: DEFAULT_SUPERVISOR_OPTIONS, 1 s doubling to 60 s).
+   */
+  restart?: Partial<Pick<SupervisorOptions, 'initialDelayMs' | 'maxDelayMs' | 'resetAfterMs'>>;
 }
 
 export interface Pipeline {
@@ -80,6 +84,8 @@ export interface Pipeline {
   readonly clickhouse: ClickHouseClient | undefined;
   readonly relay: OutboxRelay | undefined;
   readonly metrics: PrometheusMetrics;
+  /** The supervised roles (streams, sink) of this process: running, or being restarted and why. */
+  roleStatus(): RoleStatus[];
   stop(): Promise<void>;
 }
 
@@ -147,24 +153,34 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       }
     }
 
+    // A role that stops on a fatal error is replaced in this process, with backoff; the others
+    // (the API among them) keep serving, and /readyz names it until it runs again.
+    const supervisors: Supervisor[] = [];
+    const supervise = async (name: string, create: (onFatal: (error: unknown) => void) => SupervisedRole) => {
+      const supervisor = new Supervisor(create, { ...config.restart, name, metrics, logger: createLogger(`${name}.supervisor`) });
+      supervisors.push(supervisor);
+      stops.push(() => supervisor.stop());
+      await supervisor.start();
+    };
+
     if (has('streams')) {
       const topology = buildShopstreamTopology(topics, registrySerdes(registry));
-      const streams = new KafkaStreams(topology, config.kafka, {
-        applicationId: `${config.groupPrefix}-streams`,
-        deadLetterTopic: topics.deadLetter,
-        replicationFactor: config.topicLayout.replicationFactor,
-        onFatal: (error) => config.onFatal?.(error),
-        metrics,
-      });
-      stops.push(() => streams.close());
-      await streams.start();
+      await supervise(
+        'streams',
+        (onFatal) =>
+          new KafkaStreams(topology, config.kafka, {
+            applicationId: `${config.groupPrefix}-streams`,
+            deadLetterTopic: topics.deadLetter,
+            replicationFactor: config.topicLayout.replicationFactor,
+            onFatal,
+            metrics,
+          }),
+      );
     }
 
     if (has('sink')) {
       const writer = new ClickHouseAnalyticsWriter(clickhouse!, config.clickhouse.database);
-      const sink = new ClickHouseSink(kafka, registry, writer, topics, { groupId: `${config.groupPrefix}-sink`, onFatal: (error) => config.onFatal?.(error), metrics });
-      stops.push(() => sink.close());
-      await sink.start();
+      await supervise('sink', (onFatal) => new ClickHouseSink(kafka, registry, writer, topics, { groupId: `${config.groupPrefix}-sink`, onFatal, metrics }));
     }
 
     let url: string | undefined;
@@ -183,6 +199,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       }
       if (pool) readiness.push(async () => ({ name: 'mysql', ok: (await pool!.query('SELECT 1').then(() => true, () => false)) }));
       if (clickhouse) readiness.push(async () => ({ name: 'clickhouse', ok: (await clickhouse!.ping()).success }));
+      for (const supervisor of supervisors) readiness.push(supervisor.readiness());
       const adminStore = orders ? mysqlAdminStore(pool!) : undefined;
       const app = createApp(
         {
@@ -212,7 +229,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       url = `http://${config.httpHost === '0.0.0.0' ? 'localhost' : config.httpHost}:${port}`;
     }
 
-    return { roles: config.roles, topics, url, pool, clickhouse, relay, metrics, stop };
+    return { roles: config.roles, topics, url, pool, clickhouse, relay, metrics, roleStatus: () => supervisors.map((s) => s.status()), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,13 +1,14 @@
 import { hostname } from 'node:os';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, isRetriable, ShopstreamError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
+import { backoffDelay, retry, sleep } from '../core/retry.js';
 import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
-import { createKafka, type Admin, type Consumer, type Kafka, type KafkaOptions, type Producer } from '../kafka/client.js';
+import { createKafka, transactionErrorKind, type Admin, type Consumer, type Kafka, type KafkaOptions, type Producer } from '../kafka/client.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { FailureHandler, Headers } from './api.js';
 import { PartitionReader } from './internal/partition-reader.js';
 import { awaitNoOpenTransaction } from './internal/stable.js';
-import { StreamTask, type RawRecord, type SinkOutput } from './internal/task.js';
+import { StreamsStageError, StreamTask, type RawRecord, type SinkOutput } from './internal/task.js';
 import { InMemoryKeyValueStore } from './state.js';
 import type { Topology } from './topology.js';
 
@@ -28,6 +29,11 @@ export interface StreamsOptions {
   commitIntervalMs: number;
   /** ... or once it holds this many input records. Default 10,000. */
   maxTransactionRecords: number;
+  /**
+   * How long a commit (or abort) that fails retriably is asked again before its outcome counts
+   * as unknown and the instance stops. Default 60,000 ms.
+   */
+  commitTimeoutMs: number;
   /** Punctuation check interval. Default 1,000 ms. */
   punctuateIntervalMs: number;
   /** Replication factor of the changelog topics. Default 1. */
@@ -44,6 +50,7 @@ export const DEFAULT_STREAMS_OPTIONS: Omit<StreamsOptions, 'applicationId'> = {
   maxBatchSize: 2_000,
   commitIntervalMs: 100,
   maxTransactionRecords: 10_000,
+  commitTimeoutMs: 60_000,
   punctuateIntervalMs: 1_000,
   replicationFactor: 1,
   metrics: noopMetrics,
@@ -64,10 +71,20 @@ export function changelogTopic(applicationId: string, store: string): string {
  *
  * Exactly once: a Kafka transaction spans the batches of every partition processed within
  * commitIntervalMs, and holds their outputs, their tasks' store changes (changelog records) and
- * the consumed offsets. If anything fails the transaction is aborted, the tasks' pending store
- * writes are dropped and every partition it touched is read again from where the transaction
- * began, so outputs, state and offsets always move together. A zombie instance is fenced by the
- * brokers; its commit fails and `onFatal` is called.
+ * the consumed offsets, so outputs, state and offsets always move together. Failures are handled
+ * by what librdkafka says of them, as Kafka Streams does:
+ * - a commit that fails retriably (a timeout: the commit goes on in the background and its
+ *   outcome is unknown) is retried until librdkafka reports the outcome; its store writes are
+ *   kept meanwhile;
+ * - an abortable failure (of a send, of the commit) aborts the transaction: only then are the
+ *   tasks' pending store writes dropped and every partition it touched read again from where
+ *   the transaction began; transient failures of anything else (the registry) go the same way.
+ *   The next transaction begins after a backoff that grows while aborts repeat;
+ * - a fatal failure (fenced by a newer instance, a commit whose outcome stays unknown, an abort
+ *   that cannot be made, a stage whose handler answered `fail`) stops the instance: `onFatal` is
+ *   called and nothing more is processed. Its state is not trusted any more; a new instance
+ *   (the supervisor's) restores the stores from the changelogs and resumes from the committed
+ *   offsets, after its producer's initialization completed or aborted what this one left open.
  *
  * Lifecycle: `start` resolves once consuming; `close` stops consuming, lets the transaction in
  * flight finish, closes processors and stores, disconnects.
@@ -91,6 +108,9 @@ export class KafkaStreams {
     | { transaction: Producer; began: number; records: number; from: Map<string, TopicOffset>; to: Map<string, TopicOffset>; tasks: Map<number, StreamTask> }
     | undefined;
   private failure: unknown;
+  /** Aborts in a row (reset by a commit): the next transaction waits backoffDelay(n). */
+  private consecutiveAborts = 0;
+  private pausedUntil = 0;
   private inFlight: Promise<void> = Promise.resolve();
   private readonly instruments;
 
@@ -131,6 +151,7 @@ export class KafkaStreams {
       aborted: metrics.counter({ name: 'shopstream_streams_transactions_aborted_total', help: 'Stream transactions aborted and retried' }),
       restored: metrics.counter({ name: 'shopstream_streams_records_restored_total', help: 'Changelog records restored into state stores' }),
       transactions: metrics.counter({ name: 'shopstream_streams_transactions_committed_total', help: 'Stream transactions committed' }),
+      commitRetries: metrics.counter({ name: 'shopstream_streams_commit_retries_total', help: 'Transaction commits asked again after a retriable failure (outcome not yet known)' }),
       recordAge: metrics.histogram({
         name: 'shopstream_streams_record_age_seconds',
         help: 'Age of a record (since its producer wrote it) when the topology processed it: consumer lag in seconds',
@@ -173,7 +194,8 @@ export class KafkaStreams {
     this.closing.abort();
     clearInterval(this.punctuation);
     clearInterval(this.committer);
-    await this.serialized(() => this.commit()).catch(() => undefined);
+    // A failed instance commits nothing more: what it left open is resolved by its successor.
+    if (!this.failure) await this.serialized(() => this.commit()).catch(() => undefined);
     await this.consumer.disconnect().catch(() => undefined);
     await this.inFlight;
     await this.producer.disconnect().catch(() => undefined);
@@ -303,7 +325,7 @@ export class KafkaStreams {
           timestamp: Number(message.timestamp),
         };
         const result = await task.processRaw(raw);
-        outputs.push(...result.outputs);
+        for (const output of result.outputs) outputs.push({ ...output, source: raw });
         if (result.deadLetter) deadLetters.push({ raw, ...result.deadLetter });
       }
       open.to.set(key, { topic, partition, offset: String(BigInt(messages[messages.length - 1]!.offset) + 1n) });
@@ -320,7 +342,11 @@ export class KafkaStreams {
   }
 
   private async begin(): Promise<NonNullable<KafkaStreams['open']>> {
-    this.open ??= { transaction: await this.producer.transaction(), began: Date.now(), records: 0, from: new Map(), to: new Map(), tasks: new Map() };
+    if (this.open) return this.open;
+    if (this.failure) throw this.failure;
+    const wait = this.pausedUntil - Date.now();
+    if (wait > 0) await sleep(wait, this.closing.signal);
+    this.open = { transaction: await this.producer.transaction(), began: Date.now(), records: 0, from: new Map(), to: new Map(), tasks: new Map() };
     return this.open;
   }
 
@@ -338,33 +364,73 @@ export class KafkaStreams {
       const byTopic = new Map<string, { partition: number; offset: string }[]>();
       for (const { topic, partition, offset } of open.to.values()) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
       if (byTopic.size > 0) await open.transaction.sendOffsets({ consumer: this.consumer, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
-      await open.transaction.commit();
-      this.open = undefined;
-      for (const task of open.tasks.values()) task.commitStores();
-      this.instruments.transactions.inc();
+      await this.commitTransaction(open.transaction);
     } catch (error) {
-      await this.abort(error);
+      return this.abort(error);
+    }
+    this.open = undefined;
+    this.consecutiveAborts = 0;
+    for (const task of open.tasks.values()) task.commitStores();
+    this.instruments.transactions.inc();
+  }
+
+  /**
+   * Commits the transaction. A retriable failure leaves the commit going on in the background
+   * (librdkafka: "the commit continues"), so the outcome is unknown: the same commit is asked
+   * again until librdkafka reports it (success, or an abortable or fatal error). Giving up on an
+   * unknown outcome is fatal: neither keeping nor dropping the store writes would be safe.
+   */
+  private async commitTransaction(transaction: Producer): Promise<void> {
+    try {
+      await retry(() => transaction.commit(), {
+        attempts: Number.POSITIVE_INFINITY,
+        initialDelayMs: 100,
+        maxDelayMs: 2_000,
+        maxElapsedMs: this.options.commitTimeoutMs,
+        retryOn: (error) => transactionErrorKind(error) === 'retriable' && !this.closing.signal.aborted,
+        onRetry: (error, attempt) => {
+          this.instruments.commitRetries.inc();
+          this.options.logger.warn('transaction commit not confirmed; asking again', { attempt, error: errorMessage(error) });
+        },
+      });
+    } catch (error) {
+      if (transactionErrorKind(error) === 'retriable') throw new CommitOutcomeUnknownError(error);
+      throw error;
     }
   }
 
   /**
-   * Aborts the open transaction: drops the touched tasks' pending store writes and makes every
-   * partition it consumed, and the batch `failed` in (when no transaction could begin), be read
-   * again from where the transaction began.
+   * Ends a failed transaction. A fatal failure stops the instance. Otherwise the transaction is
+   * aborted (the abort retried while it fails retriably; an abort that cannot be made is fatal),
+   * the touched tasks' pending store writes are dropped, every partition it consumed, and the
+   * batch `failed` in (when no transaction could begin), is read again from where the
+   * transaction began, and the next transaction waits a growing backoff.
    */
   private async abort(error: unknown, failed?: TopicOffset): Promise<void> {
     const open = this.open;
     this.open = undefined;
     this.instruments.aborted.inc();
+    if (failureKind(error) === 'fatal') return this.fail(error);
+    if (open) {
+      try {
+        await retry(() => open.transaction.abort(), {
+          attempts: Number.POSITIVE_INFINITY,
+          initialDelayMs: 100,
+          maxDelayMs: 2_000,
+          maxElapsedMs: this.options.commitTimeoutMs,
+          retryOn: (abortError) => transactionErrorKind(abortError) === 'retriable' && !this.closing.signal.aborted,
+        });
+      } catch (abortError) {
+        return this.fail(new ShopstreamError('STREAMS_ABORT_FAILED', `a failed transaction could not be aborted: ${errorMessage(abortError)}`, { cause: abortError }));
+      }
+      for (const task of open.tasks.values()) task.abortStores();
+    }
     const positions = new Map(open?.from);
     if (failed && !positions.has(`${failed.topic}:${failed.partition}`)) positions.set(`${failed.topic}:${failed.partition}`, failed);
-    if (open) {
-      for (const task of open.tasks.values()) task.abortStores();
-      await open.transaction.abort().catch(() => undefined);
-    }
     for (const position of positions.values()) this.consumer.seek(position);
-    if (isFatal(error)) this.fail(error);
-    else this.options.logger.warn('stream transaction aborted; its records will be processed again', { error });
+    const delayMs = backoffDelay(++this.consecutiveAborts, { initialDelayMs: 50, maxDelayMs: 5_000 });
+    this.pausedUntil = Date.now() + delayMs;
+    this.options.logger.warn('stream transaction aborted; its records will be processed again', { error, retryInMs: delayMs });
   }
 
   /** Pending store writes go to the changelog inside the transaction; they apply on commit. */
@@ -380,23 +446,36 @@ export class KafkaStreams {
     }
   }
 
+  /**
+   * Serializes and sends the outputs. A record that cannot be serialized goes to the produce
+   * stage's handler (skip it, send its source record to the dead-letter topic, or stop); a
+   * transient failure (the registry) is thrown, so the transaction aborts and is tried again.
+   */
   private async send(producer: Producer, outputs: SinkOutput[]): Promise<void> {
     const byTopic = new Map<string, { key: Buffer | null; value: Buffer; headers: Headers }[]>();
-    for (const { sink, record } of outputs) {
+    const deadLetters: { raw: RawRecord; error: unknown; stage: string }[] = [];
+    for (const { sink, record, source } of outputs) {
       let key: Buffer | null;
       let value: Buffer;
       try {
         key = record.key === null || record.key === undefined ? null : await sink.key.serialize(sink.topic, record.key, record.headers);
         value = await sink.value.serialize(sink.topic, record.value, record.headers);
       } catch (error) {
-        if (this.options.onFailure({ stage: 'produce', error }) === 'continue') continue;
-        throw error;
+        if (isRetriable(error)) throw error;
+        const response = this.options.onFailure({ stage: 'produce', error, source });
+        if (response === 'continue') continue;
+        if (response === 'dead-letter' && source) {
+          deadLetters.push({ raw: source, error, stage: 'produce' });
+          continue;
+        }
+        throw new StreamsStageError('produce', error);
       }
       const list = byTopic.get(sink.topic) ?? [];
       list.push({ key, value, headers: record.headers });
       byTopic.set(sink.topic, list);
     }
     for (const [topic, messages] of byTopic) await producer.send({ topic, messages });
+    await this.sendDeadLetters(producer, deadLetters);
   }
 
   private async sendDeadLetters(producer: Producer, entries: { raw: RawRecord; error: unknown; stage: string }[]): Promise<void> {
@@ -445,10 +524,27 @@ export class KafkaStreams {
   }
 }
 
-/** A stage the handler said to fail on, or a fenced/fatal producer: this instance must stop. */
-function isFatal(error: unknown): boolean {
-  const e = error as { code?: string; fatal?: boolean; message?: string };
-  return e.code === 'STREAMS_STAGE_FAILED' || e.fatal === true || /fenced/i.test(e.message ?? '');
+/** A commit was asked until the commit timeout and librdkafka never reported its outcome. */
+export class CommitOutcomeUnknownError extends ShopstreamError {
+  constructor(cause: unknown) {
+    super('STREAMS_COMMIT_OUTCOME_UNKNOWN', `the outcome of a transaction commit stayed unknown: ${errorMessage(cause)}`, { cause });
+  }
+}
+
+/**
+ * What a failure means for the instance: `abortable` (abort the transaction, process again after
+ * a backoff) for Kafka client errors that are not fatal and for transient failures of anything
+ * else; `fatal` for a stage whose handler said fail, a fenced or fatally failed producer, and
+ * anything unexpected (a bug is not retried in a loop: the supervisor replaces the instance).
+ */
+function failureKind(error: unknown): 'abortable' | 'fatal' {
+  if (error instanceof StreamsStageError || error instanceof CommitOutcomeUnknownError) return 'fatal';
+  const e = error as { fatal?: boolean; message?: string; name?: string; code?: unknown } | null;
+  if (e?.fatal === true || /fenced/i.test(e?.message ?? '')) return 'fatal';
+  if (isRetriable(error)) return 'abortable';
+  const kafkaError = typeof e?.name === 'string' && e.name.startsWith('KafkaJS') && typeof e.code === 'number';
+  // A transactional-state error of the client itself (ERR__STATE) means its state is not what this instance thinks.
+  return kafkaError && e.code !== -172 ? 'abortable' : 'fatal';
 }
 
 interface TopicOffset {

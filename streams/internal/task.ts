@@ -1,3 +1,4 @@
+import { isRetriable } from '../../core/errors.js';
 import type { Cancellable, FailureHandler, Headers, Processor, ProcessorContext, RecordMetadata, StateStore, StreamRecord } from '../api.js';
 import { InMemoryKeyValueStore, type StoreChange } from '../state.js';
 import type { SinkNode, SourceNode, Topology } from '../topology.js';
@@ -14,6 +15,8 @@ export interface RawRecord extends RecordMetadata {
 export interface SinkOutput {
   sink: SinkNode;
   record: StreamRecord<unknown, unknown>;
+  /** The consumed record it came from (none for a punctuator's). */
+  source?: RawRecord;
 }
 
 export interface TaskResult {
@@ -153,7 +156,13 @@ export class StreamTask {
     this.scheduled.length = 0;
   }
 
+  /**
+   * A record's failure goes to the stage's handler, unless it is transient (a registry that
+   * cannot be reached while a schema is fetched): that one is thrown, so the runtime aborts the
+   * transaction and processes the record again after a backoff.
+   */
   private fail(stage: 'deserialize' | 'process', error: unknown, source: RecordMetadata): TaskResult {
+    if (isRetriable(error)) throw error;
     const response = this.onFailure({ stage, error, source });
     if (response === 'fail') throw new StreamsStageError(stage, error);
     return response === 'dead-letter' ? { outputs: [], deadLetter: { error, stage } } : { outputs: [] };
