@@ -8,6 +8,7 @@ import type { ReadinessCheck } from '../api/ports.js';
 import { ClickHouseAnalytics } from '../clickhouse/analytics.js';
 import { createClickHouse, type ClickHouseOptions } from '../clickhouse/client.js';
 import { migrateClickHouse } from '../clickhouse/migrate.js';
+import { DeletedOrderPurger } from '../clickhouse/purge.js';
 import { ClickHouseAnalyticsWriter } from '../clickhouse/writer.js';
 import { createLogger } from '../core/log.js';
 import { Supervisor, type RoleStatus, type SupervisedRole, type SupervisorOptions } from '../core/supervisor.js';
@@ -127,6 +128,9 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       clickhouse = client;
       stops.push(() => client.close());
       await migrateClickHouse(client, config.clickhouse.database);
+      const purger = new DeletedOrderPurger(client, config.clickhouse.database, { metrics });
+      purger.start();
+      stops.push(() => purger.stop());
     }
 
     let relay: OutboxRelay | undefined;

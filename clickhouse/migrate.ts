@@ -9,7 +9,7 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
  * Versioned ClickHouse migrations (`clickhouse/migrations/NNN_name.sql`), applied the same way to
  * the embedded engine and to a server. `${db}` in a file stands for the (validated) database
  * name, so tests can migrate a database of their own. Statements are re-runnable (IF NOT
- * EXISTS); applied versions are recorded in `<db>.schema_migrations`.
+ * EXISTS, or see `alreadyApplied`); applied versions are recorded in `<db>.schema_migrations`.
  */
 export async function migrateClickHouse(client: ClickHouseClient, database: string, dir = MIGRATIONS_DIR): Promise<string[]> {
   const db = assertIdentifier(database);
@@ -23,7 +23,7 @@ export async function migrateClickHouse(client: ClickHouseClient, database: stri
   const done: string[] = [];
   for (const migration of readMigrations(dir, { '${db}': db })) {
     if (applied.has(migration.version)) continue;
-    for (const statement of migration.statements) await client.command({ query: statement });
+    for (const statement of migration.statements) await client.command({ query: statement }).catch((error: unknown) => alreadyApplied(statement, error));
     await client.insert({
       table: `${db}.schema_migrations`,
       values: [{ version: migration.version, name: migration.name }],
@@ -32,4 +32,13 @@ export async function migrateClickHouse(client: ClickHouseClient, database: stri
     done.push(migration.name);
   }
   return done;
+}
+
+/**
+ * `REMOVE TTL` has no IF EXISTS: run again (after a crash before its version was recorded) it
+ * finds no TTL to remove, which is the state it was meant to reach. Any other failure is thrown.
+ */
+function alreadyApplied(statement: string, error: unknown): void {
+  if (/\bREMOVE TTL\b/i.test(statement) && /doesn't have any table TTL/i.test(String((error as Error)?.message))) return;
+  throw error;
 }
