@@ -1,15 +1,24 @@
 import { readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ENV_VARS } from '../../cli/config.js';
+import { configFromEnv, ENV_VARS } from '../../cli/config.js';
 import { ROLES } from '../../cli/pipeline.js';
-import { topicNames } from '../../kafka/topics.js';
+import { topicNames, topicSpecs } from '../../kafka/topics.js';
 import { resolveStackOptions } from '../../stack/options.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
-const compose = parse(read('docker-compose.yml'), { merge: true }) as {
-  services: Record<string, { environment?: Record<string, unknown>; ports?: string[]; command?: string[]; image?: string; build?: string }>;
+type ComposeService = {
+  environment?: Record<string, unknown>;
+  ports?: string[];
+  command?: string[];
+  image?: string;
+  build?: string;
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
 };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
 const services = compose.services;
 const connect = JSON.parse(read('connect/clickhouse-sink.config.json')) as Record<string, string>;
 const appServices = Object.entries(services).filter(([, s]) => s.build === '.');
@@ -62,10 +71,11 @@ describe('docker-compose.yml (the distributed stack)', () => {
     expect(hostPort('mysql', 3306)).toBe(Number(new URL(defaults.mysqlUrl).port));
   });
 
-  it('scrapes every application role', () => {
-    const prometheus = parse(read('prometheus/prometheus.yml')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
-    const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
-    expect(targets.sort()).toEqual(appServices.map(([name]) => `${name}:${appEnv.PORT}`).sort());
+  it('scrapes every application role, and the Connect worker', () => {
+    const prometheus = parse(read('prometheus/prometheus.yml')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    const targetsOf = (job: string) => prometheus.scrape_configs.filter((c) => c.job_name === job).flatMap((c) => c.static_configs.flatMap((s) => s.targets));
+    expect(targetsOf('shopstream').sort()).toEqual(appServices.map(([name]) => `${name}:${appEnv.PORT}`).sort());
+    expect(targetsOf('connect')).toEqual([`connect:${connectAgent().port}`]);
   });
 });
 
@@ -80,7 +90,71 @@ describe('connect/ (the ClickHouse Kafka Connect sink)', () => {
     expect(connect['value.converter.schema.registry.url']).toBe(appEnv.SCHEMA_REGISTRY_URL);
     expect(connect['exactlyOnce']).toBe('true');
   });
+
+  it('loads committed records only: aborted stream transactions would be loaded twice', () => {
+    expect(connect['consumer.override.isolation.level']).toBe('read_committed');
+    const worker = services.connect!.environment!;
+    // `Principal` lets a connector override only SASL settings; `None` nothing.
+    expect(worker.CONNECT_CONNECTOR_CLIENT_CONFIG_OVERRIDE_POLICY).toBe('All');
+    expect(worker.CONNECT_CONSUMER_ISOLATION_LEVEL).toBe('read_committed');
+  });
+
+  it('never drops a failed record silently: it stops the task, or goes to the dead-letter topic, logged and alerted on', () => {
+    expect(['none', 'all']).toContain(connect['errors.tolerance'] ?? 'none');
+    if (connect['errors.tolerance'] === 'all') {
+      expect(connect['errors.deadletterqueue.topic.name']).toBe(topics.deadLetter);
+      expect(connect['errors.deadletterqueue.context.headers.enable']).toBe('true');
+      expect(connect['errors.log.enable']).toBe('true');
+      expect(Number(connect['errors.deadletterqueue.topic.replication.factor'])).toBe(Number(appEnv.KAFKA_REPLICATION_FACTOR));
+      // The project creates the dead-letter topic (with its partitions and configs) before the
+      // connector starts: connect-init waits for a healthy api, which has created every topic.
+      const layout = configFromEnv(appEnv as NodeJS.ProcessEnv).topicLayout;
+      expect(topicSpecs(topics, layout).find((spec) => spec.name === topics.deadLetter)).toMatchObject({ replicationFactor: 3 });
+      expect(services['connect-init']!.depends_on!.api!.condition).toBe('service_healthy');
+      expect(services.api!.healthcheck!.test.join(' ')).toContain(`:${appEnv.PORT}/healthz`);
+      const rules = parse(read('prometheus/rules.yml')) as { groups: { rules: { alert?: string; expr: string; labels?: Record<string, string> }[] }[] };
+      const deadLetterAlert = rules.groups.flatMap((g) => g.rules).find((r) => r.alert && /\bkafka_connect_task_error_metrics_deadletterqueue_produce_requests\b/.test(r.expr));
+      expect(deadLetterAlert, 'an alert on dead-lettered records').toBeDefined();
+      expect(deadLetterAlert!.labels?.severity).toBe('critical');
+      expect(exportedName('kafka.connect<type=task-error-metrics, connector=shopstream-clickhouse-sink, task=0><>deadletterqueue-produce-requests')).toBe(
+        'kafka_connect_task_error_metrics_deadletterqueue_produce_requests',
+      );
+    }
+  });
+
+  it('exports the worker\'s task metrics through the JMX exporter agent, fetched from Maven Central', () => {
+    const agent = connectAgent();
+    const mounted = (service: string, path: string) => services[service]!.volumes!.find((v) => v.split(':')[1] === path)?.split(':')[0];
+    expect(mounted('connect', agent.config)).toBe('./connect/jmx-exporter.yml');
+    const volume = mounted('connect', dirname(agent.jar))!;
+    expect(compose.volumes).toHaveProperty(volume);
+    const fetcher = Object.entries(services).find(([, s]) => s.volumes?.some((v) => v.startsWith(`${volume}:`)) && s.command?.some((c) => c.startsWith('-Dartifact=io.prometheus.jmx:jmx_prometheus_javaagent:')));
+    expect(fetcher, 'a service fetching the agent into the volume').toBeDefined();
+    expect(fetcher![1].command).toContain(`-DoutputDirectory=${dirname(agent.jar)}`);
+    expect(fetcher![1].command).toContain('-Dmdep.stripVersion=true');
+    expect(basename(agent.jar)).toBe('jmx_prometheus_javaagent.jar');
+    expect(services.connect!.depends_on![fetcher![0]]!.condition).toBe('service_completed_successfully');
+  });
 });
+
+/** The JMX exporter agent of the Connect worker: `-javaagent:<jar>=<port>:<config>` in KAFKA_OPTS. */
+function connectAgent(): { jar: string; port: number; config: string } {
+  const match = /-javaagent:(\S+?\.jar)=(\d+):(\S+)/.exec(String(services.connect!.environment!.KAFKA_OPTS));
+  expect(match, 'KAFKA_OPTS of connect loads the agent').not.toBeNull();
+  return { jar: match![1]!, port: Number(match![2]), config: match![3]! };
+}
+
+/** The name connect/jmx-exporter.yml gives an MBean attribute (as the agent does: first matching rule, lower case, `-` → `_`). */
+function exportedName(attribute: string): string | undefined {
+  const exporter = parse(read('connect/jmx-exporter.yml')) as { lowercaseOutputName?: boolean; rules: { pattern: string; name: string }[] };
+  for (const rule of exporter.rules) {
+    const match = new RegExp(`^${rule.pattern}`).exec(attribute);
+    if (!match) continue;
+    const name = rule.name.replace(/\$(\d+)/g, (_, i: string) => match[Number(i)] ?? '').replace(/[^a-zA-Z0-9_:]/g, '_');
+    return exporter.lowercaseOutputName ? name.toLowerCase() : name;
+  }
+  return undefined;
+}
 
 describe('configuration', () => {
   it('reads only documented environment variables, and the README documents each', () => {
