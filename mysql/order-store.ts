@@ -183,6 +183,26 @@ export function mysqlOrderStore(pool: Pool): OrderStore & IdempotencyKeyStore {
  */
 function unitOfWork(tx: BatchingTransaction): OrderUnitOfWork {
   const read = <T>(statement: Sql) => tx.run<T[]>(statement);
+  /**
+   * One UPDATE per [productId, quantity] line (`set`, under the optional extra `condition`), each
+   * moving the row to the next version, and the rows read back, all in one packet. The read
+   * needs no lock: every row the updates changed is locked by this transaction, so it shows
+   * this transaction's write (READ COMMITTED reads the newest committed version, and our own).
+   */
+  const changeStock = async (lines: [string, number][], at: number, set: (quantity: number) => Sql, condition?: (quantity: number) => Sql) => {
+    if (lines.length === 0) return { results: [] as ResultSetHeader[], stock: [] as Inventory[] };
+    const updatedAt = microsToSqlTime(at);
+    const results = await tx.runMany([
+      ...lines.map(
+        ([productId, quantity]) =>
+          sql`UPDATE inventory SET ${set(quantity)}, version = version + 1, updated_at = ${updatedAt}
+              WHERE product_id = ${productId} ${condition ? condition(quantity) : empty}`,
+      ),
+      sql`SELECT product_id, on_hand, reserved, version, updated_at FROM inventory WHERE product_id IN (${join(lines.map(([productId]) => productId))})`,
+    ]);
+    const rowsById = new Map((results.pop() as Parameters<typeof toInventory>[0][]).map((row) => [row.product_id, toInventory(row)]));
+    return { results: results as ResultSetHeader[], stock: lines.flatMap(([productId]) => rowsById.get(productId) ?? []) };
+  };
   return {
     async findUser(id) {
       const [row] = await read<Parameters<typeof toUser>[0]>(sql`SELECT id, email, name, version, created_at FROM users WHERE id = ${id}`);
@@ -236,18 +256,16 @@ function unitOfWork(tx: BatchingTransaction): OrderUnitOfWork {
       );
     },
 
-    async reserveStock(lines) {
-      const results = (await tx.runMany(
-        lines.map(([productId, quantity]) => sql`UPDATE inventory SET reserved = reserved + ${quantity} WHERE product_id = ${productId} AND on_hand - reserved >= ${quantity}`),
-      )) as ResultSetHeader[];
+    async reserveStock(lines, at) {
+      const { results, stock } = await changeStock(lines, at, (quantity) => sql`reserved = reserved + ${quantity}`, (quantity) => sql`AND on_hand - reserved >= ${quantity}`);
       const short = results.findIndex((result) => result.affectedRows !== 1);
-      return short < 0 ? undefined : lines[short]![0];
+      return short < 0 ? { stock } : { short: lines[short]![0] };
     },
-    async releaseStock(productId, quantity) {
-      tx.defer(sql`UPDATE inventory SET reserved = reserved - ${quantity} WHERE product_id = ${productId}`);
+    async releaseStock(lines, at) {
+      return (await changeStock(lines, at, (quantity) => sql`reserved = reserved - ${quantity}`)).stock;
     },
-    async shipStock(productId, quantity) {
-      tx.defer(sql`UPDATE inventory SET on_hand = on_hand - ${quantity}, reserved = reserved - ${quantity} WHERE product_id = ${productId}`);
+    async shipStock(lines, at) {
+      return (await changeStock(lines, at, (quantity) => sql`on_hand = on_hand - ${quantity}, reserved = reserved - ${quantity}`)).stock;
     },
 
     async insertOrder(order) {

@@ -39,7 +39,7 @@ export function createProduct(deps: OrderServiceDeps, input: NewProduct, audit?:
     const inventory: Inventory = { productId: product.id, onHand: input.initialStock, reserved: 0, version: 1, updatedAt: now };
     await uow.saveInventory(inventory, true);
     await uow.appendEvent(productUpserted(uuid(), product, now));
-    await uow.appendEvent(inventoryAdjusted(uuid(), inventory, input.initialStock, 'initial stock'));
+    await uow.appendEvent(inventoryAdjusted(uuid(), inventory, { cause: 'CREATED', delta: input.initialStock, reason: 'initial stock' }));
     if (audit) await uow.appendAudit(audit);
     return { product, inventory };
   });
@@ -82,7 +82,7 @@ export function adjustInventory(
     }
     const next: Inventory = { ...inventory, onHand, version: inventory.version + 1, updatedAt: now };
     await uow.saveInventory(next, false);
-    await uow.appendEvent(inventoryAdjusted(uuid(), next, onHand - inventory.onHand, input.reason ?? null));
+    await uow.appendEvent(inventoryAdjusted(uuid(), next, { cause: 'ADJUSTED', delta: onHand - inventory.onHand, reason: input.reason ?? null }));
     if (audit) await uow.appendAudit(audit);
     return next;
   });

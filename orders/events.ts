@@ -9,8 +9,9 @@ import type { Inventory, Order, OrderLine, OrderStatus, Payment, Product, User }
  *
  * Aggregates and their topics: order → shop.orders.v1, payment (keyed by its order, so it is
  * co-partitioned with the order) → shop.payments.v1, product → shop.products.v1, inventory
- * (keyed by product) → shop.inventory.v1, user → shop.users.v1. Stock reserved or released by
- * an order is part of that order's events, not an inventory event.
+ * (keyed by product) → shop.inventory.v1, user → shop.users.v1. A change of stock by an order
+ * (reserved, released, shipped) is a change of each inventory row it touches too: it writes one
+ * InventoryAdjusted per row beside the order's event, in the same transaction.
  */
 export type AggregateType = 'order' | 'payment' | 'product' | 'inventory' | 'user';
 
@@ -111,14 +112,32 @@ export interface ProductUpsertedPayload {
   updatedAt: number;
 }
 
+/** What changed a stock row (the Avro enum InventoryChangeCause). */
+export type InventoryChangeCause = 'ADJUSTED' | 'CREATED' | 'RESERVED' | 'RELEASED' | 'SHIPPED';
+
+/** The stock row's full state after a change, the change itself and its cause. */
 export interface InventoryAdjustedPayload {
   productId: string;
   version: number;
   onHand: number;
   reserved: number;
+  /** Change of onHand. */
   delta: number;
   reason: string | null;
   adjustedAt: number;
+  cause: InventoryChangeCause;
+  /** Change of reserved. */
+  reservedDelta: number;
+  /** The order that reserved, released or shipped the stock. */
+  orderId: string | null;
+}
+
+export interface InventoryChange {
+  cause: InventoryChangeCause;
+  delta?: number;
+  reservedDelta?: number;
+  reason?: string | null;
+  orderId?: string | null;
 }
 
 function event<P>(eventId: string, aggregateType: AggregateType, aggregateId: string, aggregateVersion: number, eventType: EventType, payload: P): DomainEvent<P> {
@@ -202,14 +221,18 @@ export function productUpserted(eventId: string, product: Product, at: number): 
   });
 }
 
-export function inventoryAdjusted(eventId: string, inventory: Inventory, delta: number, reason: string | null): DomainEvent<InventoryAdjustedPayload> {
+/** The event of a stock row's change; `inventory` is the row after it. */
+export function inventoryAdjusted(eventId: string, inventory: Inventory, change: InventoryChange): DomainEvent<InventoryAdjustedPayload> {
   return event(eventId, 'inventory', inventory.productId, inventory.version, 'InventoryAdjusted', {
     productId: inventory.productId,
     version: inventory.version,
     onHand: inventory.onHand,
     reserved: inventory.reserved,
-    delta,
-    reason,
+    delta: change.delta ?? 0,
+    reason: change.reason ?? null,
     adjustedAt: inventory.updatedAt,
+    cause: change.cause,
+    reservedDelta: change.reservedDelta ?? 0,
+    orderId: change.orderId ?? null,
   });
 }

@@ -80,7 +80,7 @@ export interface Inventory {
   onHand: number;
   /** Units promised to open (PENDING or PAID) orders. */
   reserved: number;
-  /** Counts direct stock changes (creation, adjustments); reservations are part of the orders. */
+  /** Grows by one on every change of the row: adjustments and the reservations, releases and shipments of orders. */
   version: number;
   updatedAt: number;
 }

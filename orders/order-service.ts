@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { AuditEntry } from '../auth/tokens.js';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
-import { orderCreated, orderDeleted, orderStatusEvent, paymentCaptured } from './events.js';
+import { inventoryAdjusted, orderCreated, orderDeleted, orderStatusEvent, paymentCaptured } from './events.js';
 import { assertAmountFits, fromCents, toCents } from './money.js';
-import { assertTransition, holdsReservation, type Order, type OrderLine, type OrderStatus, type Payment, type PaymentMethod } from './model.js';
+import { assertTransition, holdsReservation, type Inventory, type Order, type OrderLine, type OrderStatus, type Payment, type PaymentMethod } from './model.js';
 import type { IdempotencyKey, OrderPageQuery, OrderUnitOfWork } from './ports.js';
 import { write, type OrderServiceDeps } from './deps.js';
 
@@ -14,8 +14,8 @@ export interface PlaceOrderCommand {
 
 /**
  * Places an order: prices come from the catalog, the total is computed exactly, stock is
- * reserved (INSUFFICIENT_STOCK when short), and the order, its lines and one OrderCreated event
- * commit in one transaction. Lines reserve stock in product-id order so concurrent orders cannot
+ * reserved (INSUFFICIENT_STOCK when short), and the order, its lines, one OrderCreated event and
+ * one InventoryAdjusted per product (RESERVED) commit in one transaction. Lines reserve stock in product-id order so concurrent orders cannot
  * deadlock; a refused order rolls its reservations back with the transaction.
  *
  * Idempotency: see `idempotent`.
@@ -51,7 +51,8 @@ async function idempotent<T>(uow: OrderUnitOfWork, key: IdempotencyKey | undefin
 async function placeNewOrder(uow: OrderUnitOfWork, { now, uuid }: { now: number; uuid: () => string }, command: PlaceOrderCommand): Promise<Order> {
   const productIds = [...new Set(command.items.map((item) => item.productId))];
   // Asked together (one round trip); the reservation is rolled back if anything is wrong.
-  const [user, found, short] = await Promise.all([uow.findUser(command.userId), uow.findProducts(productIds), uow.reserveStock(quantitiesByProduct(command.items))]);
+  const lines = quantitiesByProduct(command.items);
+  const [user, found, reservation] = await Promise.all([uow.findUser(command.userId), uow.findProducts(productIds), uow.reserveStock(lines, now)]);
   if (!user) throw new NotFoundError('user', command.userId, 'USER_NOT_FOUND');
   const products = new Map(found.map((product) => [product.id, product]));
   const missing = command.items.findIndex((item) => !products.has(item.productId));
@@ -63,7 +64,7 @@ async function placeNewOrder(uow: OrderUnitOfWork, { now, uuid }: { now: number;
   const currencies = new Set(productIds.map((id) => products.get(id)!.currency));
   if (currencies.size > 1) throw new ValidationError('all items of an order must share one currency', [{ field: '/items', message: 'mixed currencies' }]);
 
-  if (short !== undefined) throw new ConflictError('INSUFFICIENT_STOCK', `not enough stock of product ${short}`);
+  if ('short' in reservation) throw new ConflictError('INSUFFICIENT_STOCK', `not enough stock of product ${reservation.short}`);
   const items = priceLines(command.items, products);
   const order: Order = {
     id: uuid(),
@@ -78,6 +79,7 @@ async function placeNewOrder(uow: OrderUnitOfWork, { now, uuid }: { now: number;
   };
   await uow.insertOrder(order);
   await uow.appendEvent(orderCreated(uuid(), order));
+  await appendStockEvents(uow, uuid, order.id, 'RESERVED', lines, reservation.stock);
   return order;
 }
 
@@ -115,14 +117,23 @@ async function lockLiveOrder(uow: OrderUnitOfWork, id: string, expectedVersion?:
   return order;
 }
 
-/** Moves the reserved stock of an order as its status changes. */
-async function moveStock(uow: OrderUnitOfWork, order: Order, from: OrderStatus, to: OrderStatus): Promise<void> {
-  const release = holdsReservation(from) && (to === 'CANCELLED' || to === 'REFUNDED');
+/** Moves the reserved stock of an order as its status changes (to undefined: the order is deleted). */
+async function moveStock(uow: OrderUnitOfWork, { now, uuid }: { now: number; uuid: () => string }, order: Order, from: OrderStatus, to: OrderStatus | undefined): Promise<void> {
+  const release = holdsReservation(from) && (to === 'CANCELLED' || to === 'REFUNDED' || to === undefined);
   const ship = to === 'SHIPPED';
   if (!release && !ship) return;
-  for (const [productId, quantity] of quantitiesByProduct(order.items)) {
-    if (ship) await uow.shipStock(productId, quantity);
-    else await uow.releaseStock(productId, quantity);
+  const lines = quantitiesByProduct(order.items);
+  const stock = ship ? await uow.shipStock(lines, now) : await uow.releaseStock(lines, now);
+  await appendStockEvents(uow, uuid, order.id, ship ? 'SHIPPED' : 'RELEASED', lines, stock);
+}
+
+/** One InventoryAdjusted per stock row an order changed, carrying the row after the change (SPEC §3). */
+async function appendStockEvents(uow: OrderUnitOfWork, uuid: () => string, orderId: string, cause: 'RESERVED' | 'RELEASED' | 'SHIPPED', lines: [string, number][], stock: Inventory[]): Promise<void> {
+  const quantities = new Map(lines);
+  for (const row of stock) {
+    const quantity = quantities.get(row.productId)!;
+    const change = cause === 'RESERVED' ? { reservedDelta: quantity } : cause === 'RELEASED' ? { reservedDelta: -quantity } : { delta: -quantity, reservedDelta: -quantity };
+    await uow.appendEvent(inventoryAdjusted(uuid(), row, { cause, orderId, ...change }));
   }
 }
 
@@ -144,7 +155,7 @@ export async function changeOrderStatus(deps: OrderServiceDeps, command: ChangeS
     const order = await lockLiveOrder(uow, command.orderId, command.expectedVersion);
     if (command.status === 'PAID') throw new ConflictError('PAYMENT_REQUIRED', 'an order becomes PAID by capturing its payment (POST /api/payments)');
     assertTransition(order.status, command.status);
-    await moveStock(uow, order, order.status, command.status);
+    await moveStock(uow, { now, uuid }, order, order.status, command.status);
     const next: Order = { ...order, status: command.status, version: order.version + 1, updatedAt: now };
     await uow.updateOrder(next);
     await uow.appendEvent(orderStatusEvent(uuid(), next, order.status, { reason: command.reason ?? null }));
@@ -214,9 +225,7 @@ export async function deleteOrder(deps: OrderServiceDeps, command: { orderId: st
     const order = await uow.lockOrder(command.orderId);
     if (!order) throw new NotFoundError('order', command.orderId, 'ORDER_NOT_FOUND');
     if (order.deletion) throw new ConflictError('ORDER_ALREADY_DELETED', `order ${order.id} is already deleted`);
-    if (holdsReservation(order.status)) {
-      for (const [productId, quantity] of quantitiesByProduct(order.items)) await uow.releaseStock(productId, quantity);
-    }
+    await moveStock(uow, { now, uuid }, order, order.status, undefined);
     const deleted: Order = { ...order, version: order.version + 1, updatedAt: now, deletion: { at: now, by: command.actor, reason: command.reason } };
     await uow.updateOrder(deleted);
     await uow.appendEvent(orderDeleted(uuid(), deleted));

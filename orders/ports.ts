@@ -21,15 +21,16 @@ export interface OrderUnitOfWork {
   saveInventory(inventory: Inventory, isNew: boolean): Promise<void>;
 
   /**
-   * Reserves stock for every [productId, quantity] line (all in one go); returns the first product
-   * that is short, or undefined when every line was reserved. On a short product the caller's
-   * transaction must roll back (the other lines may have been reserved).
+   * Reserves stock for every [productId, quantity] line, in one round trip with the rows' new
+   * state; each changed row's version grows by one and its updated_at becomes `at`. Returns the
+   * first product that is short, or the rows after the change (in line order). On a short
+   * product the caller's transaction must roll back (the other lines may have been reserved).
    */
-  reserveStock(lines: [string, number][]): Promise<string | undefined>;
-  /** Gives back units reserved by an order that is cancelled, refunded before shipping or deleted. */
-  releaseStock(productId: string, quantity: number): Promise<void>;
-  /** Units of a shipped order leave the warehouse: on hand and reserved both drop. */
-  shipStock(productId: string, quantity: number): Promise<void>;
+  reserveStock(lines: [string, number][], at: number): Promise<{ short: string } | { stock: Inventory[] }>;
+  /** Gives back units reserved by an order that is cancelled, refunded before shipping or deleted (as reserveStock: one round trip, the rows after). */
+  releaseStock(lines: [string, number][], at: number): Promise<Inventory[]>;
+  /** Units of a shipped order leave the warehouse: on hand and reserved both drop (as releaseStock). */
+  shipStock(lines: [string, number][], at: number): Promise<Inventory[]>;
 
   insertOrder(order: Order): Promise<void>;
   /** The order with its items, deleted or not, locked for update. */

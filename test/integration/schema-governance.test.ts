@@ -58,6 +58,32 @@ describe('schema governance', () => {
     expect(result.output).toMatch(/incompatible\s+\S+OrderCreated/);
   });
 
+  it('reads every InventoryAdjusted ever written: the cause, reservedDelta and orderId fields came with defaults', async () => {
+    // The contract as first registered (creation and admin adjustments only).
+    const first = {
+      type: 'record',
+      name: 'InventoryAdjusted',
+      namespace: 'dev.shopstream.inventory',
+      fields: [
+        { name: 'productId', type: { type: 'string', logicalType: 'uuid' } },
+        { name: 'version', type: 'int' },
+        { name: 'onHand', type: 'int' },
+        { name: 'reserved', type: 'int' },
+        { name: 'delta', type: 'int' },
+        { name: 'reason', type: ['null', 'string'], default: null },
+        { name: 'adjustedAt', type: { type: 'long', logicalType: 'timestamp-micros' } },
+      ],
+    };
+    const current = loadSchemaFiles().find((file) => file.name === 'InventoryAdjusted')!;
+    const evolving = `t${uniqueId()}.`;
+    const options = { url: entry.registryUrl, topicFor: (base: string) => `${evolving}${base}` };
+    const original = { ...current, schema: first as typeof current.schema };
+    await new AvroRegistry(options, [original]).register(original);
+    const registry = new AvroRegistry(options, [current]);
+    expect((await registry.check()).map((r) => r.status)).toEqual(['compatible']);
+    await registry.register(current);
+  });
+
   it('accepts a compatible change (a new field with a default)', () => {
     const dir = editedCopy((schema) => schema.fields.push({ name: 'channel', type: 'string', default: 'web' }));
     const result = check(dir);

@@ -87,6 +87,8 @@ export interface ReadRecord {
   eventId: string;
   version: number;
   name: string;
+  /** The decoded record. */
+  value: Record<string, unknown>;
 }
 
 /** Reads a topic from the beginning until `done(records)` holds (or the timeout passes). */
@@ -112,6 +114,7 @@ export async function readTopic(
           eventId: Buffer.isBuffer(eventId) ? eventId.toString() : String(eventId),
           version: Number(decoded.value.version),
           name: decoded.name,
+          value: decoded.value,
         });
       }
     },
