@@ -3,7 +3,7 @@ import sql, { join } from 'sql-template-tag';
 import { sqlTimeToMicros } from '../core/time.js';
 import type { AggregateType } from '../orders/events.js';
 import type { OutboxRow, OutboxStore, ParkedRow } from '../relay/ports.js';
-import { inTransaction } from './pool.js';
+import { inTransaction, type BatchingTransaction } from './pool.js';
 
 interface Row extends RowDataPacket {
   id: string;
@@ -17,29 +17,33 @@ interface Row extends RowDataPacket {
   attempts: number;
 }
 
+const COLUMNS = sql`o.id, o.event_id, o.aggregate_type, o.aggregate_id, o.aggregate_version, o.event_type, o.payload, o.created_at, o.attempts`;
+const CLAIMABLE = sql`o.published_at IS NULL AND o.parked_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= CURRENT_TIMESTAMP(6))`;
+
 /**
  * The outbox on MySQL/MariaDB (READ COMMITTED sessions, see pool.ts). A row whose transaction has
  * not committed is invisible until it does, whatever its id, so no id watermark can skip it; the
- * claim takes only aggregate heads (the NOT EXISTS probe uses idx_outbox_head) and skips rows
- * other relays hold. Marks are written in the claim's transaction, after Kafka acknowledged.
+ * claim takes aggregate heads (the NOT EXISTS probe uses idx_outbox_head), each with the run of
+ * events that follows it (`runsAfter`), and skips rows other relays hold. Marks are written in
+ * the claim's transaction, after Kafka acknowledged.
  */
 export function mysqlOutboxStore(pool: Pool): OutboxStore {
   return {
     claim: (limit, decide) =>
       inTransaction(pool, async (tx) => {
         const query = sql`
-          SELECT o.id, o.event_id, o.aggregate_type, o.aggregate_id, o.aggregate_version, o.event_type, o.payload, o.created_at, o.attempts
+          SELECT ${COLUMNS}
           FROM outbox o
-          WHERE o.published_at IS NULL AND o.parked_at IS NULL
-            AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= CURRENT_TIMESTAMP(6))
+          WHERE ${CLAIMABLE}
             AND NOT EXISTS (
               SELECT 1 FROM outbox e
               WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
                 AND e.published_at IS NULL AND e.id < o.id)
           ORDER BY o.id LIMIT ${limit}
           FOR UPDATE SKIP LOCKED`;
-        const found = await tx.run<Row[]>(query);
-        if (found.length === 0) return 0;
+        const heads = await tx.run<Row[]>(query);
+        if (heads.length === 0) return 0;
+        const found = heads.length < limit ? [...heads, ...(await runsAfter(tx, heads, limit - heads.length))].sort(byId) : heads;
         const decision = await decide(found.map(toOutboxRow));
         if (decision.published.length > 0) {
           const mark = sql`UPDATE outbox SET published_at = CURRENT_TIMESTAMP(6), next_attempt_at = NULL WHERE id IN (${join(decision.published)})`;
@@ -90,6 +94,40 @@ export function mysqlOutboxStore(pool: Pool): OutboxStore {
       return result.affectedRows === 1;
     },
   };
+}
+
+/**
+ * Up to `limit` rows that follow the claimed `heads` in their aggregates, so an aggregate with a
+ * backlog (a product's stock row changes with every order) leaves many events per claim, not one.
+ * A row is taken only when its aggregate's previous version is taken too (every change writes
+ * one event with the next version): a row another relay's scan holds for a moment, a parked or a
+ * backing-off row ends its aggregate's run, so no event can leave before an earlier one.
+ */
+async function runsAfter(tx: BatchingTransaction, heads: Row[], limit: number): Promise<Row[]> {
+  const idsByType = new Map<string, string[]>();
+  for (const head of heads) idsByType.set(head.aggregate_type, [...(idsByType.get(head.aggregate_type) ?? []), head.aggregate_id]);
+  const sameAggregates = join([...idsByType].map(([type, ids]) => sql`(o.aggregate_type = ${type} AND o.aggregate_id IN (${join(ids)}))`), ' OR ');
+  const candidates = await tx.run<Row[]>(
+    sql`SELECT ${COLUMNS} FROM outbox o
+        WHERE ${CLAIMABLE} AND o.id > ${heads[0]!.id} AND (${sameAggregates})
+        ORDER BY o.id LIMIT ${limit + heads.length}
+        FOR UPDATE SKIP LOCKED`,
+  );
+  const last = new Map(heads.map((head) => [`${head.aggregate_type}:${head.aggregate_id}`, Number(head.aggregate_version)]));
+  const claimed = new Set(heads.map((head) => String(head.id)));
+  const run: Row[] = [];
+  for (const row of candidates) {
+    const key = `${row.aggregate_type}:${row.aggregate_id}`;
+    if (claimed.has(String(row.id)) || last.get(key) !== Number(row.aggregate_version) - 1 || run.length >= limit) continue;
+    last.set(key, Number(row.aggregate_version));
+    run.push(row);
+  }
+  return run;
+}
+
+function byId(a: Row, b: Row): number {
+  const [x, y] = [BigInt(a.id), BigInt(b.id)];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** What identifies an outbox event and its attempts, as both claims and parked rows show it. */

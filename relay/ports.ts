@@ -50,11 +50,13 @@ export interface OutboxStats {
 
 export interface OutboxStore {
   /**
-   * Claims up to `limit` rows, each the head (earliest unpublished row) of its aggregate, not
-   * parked, not backing off, and not held by another relay (skip locked). An aggregate's later
-   * rows become claimable only once its head is published, so one aggregate's events leave in
-   * order however many relays run. `decide` runs while the rows are held; its decision is written
-   * in the same transaction. Returns how many rows were claimed.
+   * Claims up to `limit` rows in id order: aggregate heads (each aggregate's earliest unpublished
+   * row), not parked, not backing off, and not held by another relay (skip locked), each followed
+   * by the run of its aggregate's next versions. An aggregate's other rows become claimable only
+   * once its head is published, so one aggregate's events leave in order however many relays run
+   * (`decide` must not publish an aggregate's later rows after one of its rows failed). `decide`
+   * runs while the rows are held; its decision is written in the same transaction. Returns how
+   * many rows were claimed.
    */
   claim(limit: number, decide: (rows: OutboxRow[]) => Promise<ClaimDecision>): Promise<number>;
   stats(): Promise<OutboxStats>;

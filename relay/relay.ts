@@ -59,8 +59,8 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
  * otherwise it polls, backing off from minPollMs to maxPollMs while empty, and drains in a tight
  * loop while batches come back full.
  *
- * Ordering and failures: the store hands out only each aggregate's head, so an aggregate's events
- * leave in version order across any number of relays. A row that fails (it does not encode) is
+ * Ordering and failures: the store hands out each aggregate's head with the run of versions that
+ * follows it, so an aggregate's events leave in version order across any number of relays. A row that fails (it does not encode) is
  * retried with exponential backoff and parked after maxAttempts; meanwhile the later events of
  * its aggregate wait behind it while other aggregates keep flowing. Infrastructure failures
  * (Kafka, the registry) count against no row: the batch is simply claimed again later.

@@ -130,6 +130,40 @@ describe('outbox relay', () => {
     expect(versionsByKey(records).get(poisoned!)).toEqual([1, 2]);
   });
 
+  it('claims an aggregate\'s backlog in runs, in version order; an event that fails ends its run', async () => {
+    // Three busy aggregates (as a product's stock row is: every order changes it), 600 events each.
+    const busy = aggregates(3);
+    await insertEvents(pool, Array.from({ length: 600 }, (_, v) => busy.map((aggregateId) => ({ aggregateId, version: v + 1 }))).flat());
+    const store = mysqlOutboxStore(pool);
+    const published = new Map<string, number[]>(busy.map((id) => [id, []]));
+    let claims = 0;
+    // Decides as the relay and its publisher do: an event that fails is not sent, nor any later
+    // event of its aggregate in the batch. Version 300 of the first aggregate fails for good.
+    const decide = async (rows: Parameters<Parameters<typeof store.claim>[1]>[0]) => {
+      claims++;
+      const blocked = new Set<string>();
+      const decision = { published: [] as string[], failed: [] as { id: string; error: string; park: boolean; retryInMs: number }[] };
+      for (const row of rows) {
+        if (blocked.has(row.aggregateId)) continue;
+        if (row.aggregateId === busy[0] && row.aggregateVersion === 300) {
+          decision.failed.push({ id: row.id, error: 'poison', park: true, retryInMs: 0 });
+          blocked.add(row.aggregateId);
+          continue;
+        }
+        decision.published.push(row.id);
+        published.get(row.aggregateId)?.push(row.aggregateVersion);
+      }
+      return decision;
+    };
+    while ((await store.claim(500, decide)) > 0);
+    const versions = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    expect(published.get(busy[0]!)).toEqual(versions(299));
+    expect(published.get(busy[1]!)).toEqual(versions(600));
+    expect(published.get(busy[2]!)).toEqual(versions(600));
+    // Heads alone would take 600 claims (one event per aggregate each).
+    expect(claims).toBeLessThan(12);
+  });
+
   it('purges published rows after the retention window, never unpublished ones', async () => {
     const [agg] = aggregates(1);
     await insertEvents(pool, [{ aggregateId: agg!, version: 1 }]);
