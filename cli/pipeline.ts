@@ -184,7 +184,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
 
     if (has('sink')) {
       const writer = new ClickHouseAnalyticsWriter(clickhouse!, config.clickhouse.database);
-      await supervise('sink', (onFatal) => new ClickHouseSink(kafka, registry, writer, topics, { groupId: `${config.groupPrefix}-sink`, onFatal, metrics }));
+      await supervise('sink', (onFatal) => new ClickHouseSink(kafka, registry, writer, writer, topics, { groupId: `${config.groupPrefix}-sink`, onFatal, metrics }));
     }
 
     let url: string | undefined;

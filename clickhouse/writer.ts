@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { OrderChange, OrderEnriched } from '../orders/records.js';
-import type { AnalyticsWriter } from '../sink/ports.js';
+import type { AnalyticsWriter, RangeLedger } from '../sink/ports.js';
 import { microsToSqlTime } from '../core/time.js';
 import { assertIdentifier } from './client.js';
 import { classifyClickHouseError } from './errors.js';
@@ -10,7 +10,7 @@ import { classifyClickHouseError } from './errors.js';
  * target table and, with deduplicate_blocks_in_dependent_materialized_views, by every view it
  * feeds, so a repeated batch leaves the aggregates unchanged.
  */
-export class ClickHouseAnalyticsWriter implements AnalyticsWriter {
+export class ClickHouseAnalyticsWriter implements AnalyticsWriter, RangeLedger {
   private readonly db: string;
 
   constructor(
@@ -46,6 +46,29 @@ export class ClickHouseAnalyticsWriter implements AnalyticsWriter {
       })),
       dedupToken,
     );
+  }
+
+  async recordRange(topic: string, partition: number, first: bigint, last: bigint): Promise<void> {
+    try {
+      await this.client.insert({ table: `${this.db}.sink_ranges`, values: [{ topic, partition, first: String(first), last: String(last) }], format: 'JSONEachRow' });
+    } catch (error) {
+      throw classifyClickHouseError(error, `record range ${topic}-${partition}-${first}-${last}`);
+    }
+  }
+
+  async lastRange(topic: string, partition: number): Promise<{ first: bigint; last: bigint } | undefined> {
+    try {
+      const result = await this.client.query({
+        query: `SELECT toString(first) AS first, toString(last) AS last FROM ${this.db}.sink_ranges
+                WHERE topic = {topic:String} AND partition = {partition:UInt32} ORDER BY first DESC LIMIT 1`,
+        query_params: { topic, partition },
+        format: 'JSONEachRow',
+      });
+      const [row] = await result.json<{ first: string; last: string }>();
+      return row && { first: BigInt(row.first), last: BigInt(row.last) };
+    } catch (error) {
+      throw classifyClickHouseError(error, `read the recorded range of ${topic}-${partition}`);
+    }
   }
 
   /** Failures are a retriable DependencyError('clickhouse') or a ClickHouseRejectedError. */

@@ -6,7 +6,7 @@ import { isMembershipLost, type Consumer, type Kafka } from '../kafka/client.js'
 import type { TopicNames } from '../kafka/topics.js';
 import type { OrderChange, OrderEnriched } from '../orders/records.js';
 import type { AvroRegistry } from '../registry/avro-registry.js';
-import type { AnalyticsWriter } from './ports.js';
+import type { AnalyticsWriter, RangeLedger } from './ports.js';
 
 export interface SinkOptions {
   /** Consumer group. Default 'shopstream-sink'. */
@@ -55,17 +55,20 @@ interface Range {
   messages: Message[];
 }
 
-/** What this instance knows of a partition it owns, from its committed offset on. */
+/** What this instance knows of a partition it owns. */
 interface PartitionState {
-  /** The committed offset: every record before it is in ClickHouse. */
+  /** Every record before this offset is in ClickHouse. */
   next: bigint;
   /** The range recorded before its insert, and the records of it read so far. */
   pending: Range | undefined;
+  /** The consumer was sent to `next` (once per state: it may have started elsewhere). */
+  positioned: boolean;
   /** Changes when the partition is revoked: work begun for an older assignment stops. */
   readonly assignment: number;
 }
 
-const PENDING = /^shopstream-sink pending (\d+) (\d+)$/;
+/** A pending range in the commit metadata, as sinks before the ledger recorded it. */
+const LEGACY_PENDING = /^shopstream-sink pending (\d+) (\d+)$/;
 
 /** The partition was revoked (or the group moved on) while one of its loads was under way. */
 class PartitionMovedError extends Error {
@@ -76,13 +79,20 @@ class PartitionMovedError extends Error {
  * Loads shop.orders-enriched.v1 and shop.order-changes.v1 into ClickHouse, exactly once.
  *
  * Every insert is one partition's offset range [first, last] with the deduplication token
- * `<topic>-<partition>-<first>-<last>`. Before inserting, the sink commits the range's start
- * offset with the range in the commit metadata; after ClickHouse accepted the insert it commits
- * last + 1. Whoever finds a range in the committed metadata (this instance after a failure, a
- * restart, the next owner after a rebalance) loads exactly that range again — the records with
+ * `<topic>-<partition>-<first>-<last>`. Before inserting, the sink records the range in its
+ * ledger in ClickHouse (RangeLedger; the latest range of a partition is the one with the highest
+ * first offset, whatever order writes land in); after ClickHouse accepted the insert it commits
+ * last + 1 to the consumer group. Whoever takes the partition over (this instance after a
+ * failure, a restart, the next owner after a rebalance) reads the latest recorded range: unless
+ * the group's committed offset is past it, it loads exactly that range again — the records with
  * offsets first..last, whatever fetches they arrive in, under the same token — so ClickHouse
- * drops it if it had landed, from the table and its materialized views. A range, once recorded,
- * is never loaded with other bounds.
+ * drops whatever of it had landed, from the table and its materialized views; then it goes on
+ * after it. A range, once recorded, is never loaded with other bounds.
+ *
+ * Why a ledger, not the commit metadata: the client's commits only queue (commitAsync), and a
+ * commit sent to a broker that stalls can land after later ones or be dropped with the group's
+ * generation, so the group's committed offset may go back. It is a lower bound of what is
+ * loaded (progress, lag), never the record a rebuild depends on.
  *
  * Failures: a transient one (ClickHouse, the registry, the coordinator) retries the same step in
  * place, with backoff, for up to retryInPlaceMs; after that, or when the partition moves, the
@@ -103,6 +113,7 @@ export class ClickHouseSink {
     kafka: Kafka,
     private readonly registry: AvroRegistry,
     private readonly writer: AnalyticsWriter,
+    private readonly ledger: RangeLedger,
     private readonly topics: TopicNames,
     options: Partial<SinkOptions> = {},
   ) {
@@ -180,11 +191,19 @@ export class ClickHouseSink {
     const key = `${topic}:${partition}`;
     let state = this.partitions.get(key);
     if (!state) {
-      state = await this.committedState(topic, partition);
+      state = await this.loadedState(topic, partition);
       this.partitions.set(key, state);
     }
-    // Records before the committed offset are loaded already (a seek of an earlier assignment
-    // may bring them again).
+    if (!state.positioned) {
+      state.positioned = true;
+      // The consumer starts at the committed offset, which may be ahead of a range to rebuild.
+      if (BigInt(messages[0]!.offset) > state.next) {
+        this.consumer.seek({ topic, partition, offset: String(state.next) });
+        return;
+      }
+    }
+    // Records before `next` are loaded already (a seek of an earlier assignment, or a committed
+    // offset that went back, may bring them again).
     let rest = messages.filter((m) => BigInt(m.offset) >= state.next);
     const range = state.pending;
     if (range) {
@@ -202,24 +221,31 @@ export class ClickHouseSink {
     }
   }
 
-  /** The partition's committed offset, and the range recorded there when a load did not finish. */
-  private async committedState(topic: string, partition: number): Promise<PartitionState> {
+  /**
+   * Where loading of the partition stands: the latest recorded range, to be loaded again unless
+   * the group's committed offset is past it (only a finished insert is followed by that commit),
+   * else the committed offset.
+   */
+  private async loadedState(topic: string, partition: number): Promise<PartitionState> {
     const assignment = this.assignments;
-    const [committed] = await this.step('read committed offset', assignment, () => this.consumer.committed([{ topic, partition }]));
+    const [[committed], recorded] = await Promise.all([
+      this.step('read committed offset', assignment, () => this.consumer.committed([{ topic, partition }])),
+      this.step('read recorded range', assignment, () => this.ledger.lastRange(topic, partition)),
+    ]);
     // @confluentinc/kafka-javascript reports a committed offset of 0 as null (a falsy check);
     // "no committed offset" comes back as -1001, so null here can only be 0.
     const offset = BigInt(committed?.offset ?? '0');
     const next = offset < 0n ? 0n : offset;
-    const match = PENDING.exec(committed?.metadata ?? '');
-    if (!match || next !== BigInt(match[1]!)) return { next, pending: undefined, assignment };
-    this.options.logger.info('rebuilding the range a previous load left unfinished', { topic, partition, first: match[1], last: match[2] });
-    return { next, pending: { first: BigInt(match[1]!), last: BigInt(match[2]!), messages: [] }, assignment };
+    const legacy = LEGACY_PENDING.exec(committed?.metadata ?? '');
+    const range = recorded ?? (legacy && next === BigInt(legacy[1]!) ? { first: BigInt(legacy[1]!), last: BigInt(legacy[2]!) } : undefined);
+    if (!range || next > range.last) return { next, pending: undefined, positioned: false, assignment };
+    this.options.logger.info('loading the latest recorded range again (whatever of it landed is dropped)', { topic, partition, first: String(range.first), last: String(range.last) });
+    return { next: range.first, pending: { ...range, messages: [] }, positioned: false, assignment };
   }
 
-  /** Commits the range's start with the range in the metadata: from here on it is loaded only whole. */
+  /** Records the range in the ledger: from here on it is loaded only whole, with these bounds. */
   private async record(topic: string, partition: number, state: PartitionState, range: Range): Promise<void> {
-    const metadata = `shopstream-sink pending ${range.first} ${range.last}`;
-    await this.step('record range', state.assignment, () => this.consumer.commitOffsets([{ topic, partition, offset: String(range.first), metadata }]));
+    await this.step('record range', state.assignment, () => this.ledger.recordRange(topic, partition, range.first, range.last));
     state.next = range.first;
     state.pending = range;
   }
@@ -293,3 +319,4 @@ function isTransientKafkaError(error: unknown): boolean {
   const e = error as { name?: unknown; code?: unknown };
   return typeof e?.code === 'number' && typeof e.name === 'string' && e.name.startsWith('KafkaJS');
 }
+

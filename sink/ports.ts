@@ -8,3 +8,13 @@ export interface AnalyticsWriter {
   writeOrders(records: OrderEnriched[], dedupToken: string): Promise<void>;
   writeChanges(records: OrderChange[], dedupToken: string): Promise<void>;
 }
+
+/**
+ * Where the sink records, before an insert, the offset range it is about to load. The latest
+ * range of a partition is the one with the highest first offset, whatever order the records
+ * arrived in (a late write of an older range changes nothing).
+ */
+export interface RangeLedger {
+  recordRange(topic: string, partition: number, first: bigint, last: bigint): Promise<void>;
+  lastRange(topic: string, partition: number): Promise<{ first: bigint; last: bigint } | undefined>;
+}

@@ -13,7 +13,7 @@ import { waitFor } from '../../core/retry.js';
 import { createKafka } from '../../kafka/client.js';
 import { signedChanges, toEnriched, type OrderChange, type OrderEnriched, type OrderState } from '../../orders/records.js';
 import { ClickHouseSink, type SinkOptions } from '../../sink/clickhouse-sink.js';
-import type { AnalyticsWriter } from '../../sink/ports.js';
+import type { AnalyticsWriter, RangeLedger } from '../../sink/ports.js';
 import { entry, uniqueId } from '../support/env.js';
 import { deleteTopics } from '../support/env.js';
 import { testTopics, type TestTopics } from '../support/relay.js';
@@ -113,13 +113,28 @@ async function produce(t: TestTopics, orders: number): Promise<Produced> {
   return committed;
 }
 
+/**
+ * Makes the group's offset commits resolve without committing (`lose(n)` for the n-th call):
+ * what @confluentinc/kafka-javascript's commitOffsets does when the commit it queued (it only
+ * queues: commitAsync) is dropped with the generation or overtaken by a late one. Returns the undo.
+ */
+function loseCommits(lose: (call: number) => boolean): () => void {
+  const prototype = Object.getPrototypeOf(createKafka(entry.kafka).consumer({ kafkaJS: { groupId: 'prototype-only' } })) as { commitOffsets: (...args: unknown[]) => Promise<void> };
+  const commit = prototype.commitOffsets;
+  let calls = 0;
+  prototype.commitOffsets = function (this: unknown, ...args: unknown[]) {
+    return lose(++calls) ? Promise.resolve() : commit.apply(this, args);
+  };
+  return () => void (prototype.commitOffsets = commit);
+}
+
 /** Runs sinks over the topics until everything committed is loaded; a sink that stops is replaced (as the supervisor does). */
-async function loadWithFaults(t: TestTopics, writer: FaultyWriter, options: Partial<SinkOptions>, expectedRows: number, count: () => Promise<number>) {
+async function loadWithFaults(t: TestTopics, writer: FaultyWriter, ledger: RangeLedger, options: Partial<SinkOptions>, expectedRows: number, count: () => Promise<number>) {
   let sink: ClickHouseSink | undefined;
   let restarts = 0;
   const groupId = `t${uniqueId()}-sink`;
   const start = async () => {
-    const current = new ClickHouseSink(createKafka(entry.kafka), t.registry, writer, t.topics, {
+    const current = new ClickHouseSink(createKafka(entry.kafka), t.registry, writer, ledger, t.topics, {
       ...options,
       groupId,
       onFatal: () => {
@@ -168,7 +183,7 @@ describe('sink recovery after failed inserts', () => {
     if (t) await deleteTopics(t.prefix);
   });
 
-  const scenarios: { name: string; options: Partial<SinkOptions>; plan: [number, Fault][] }[] = [
+  const scenarios: { name: string; options: Partial<SinkOptions>; plan: [number, Fault][]; loseCommits?: (call: number) => boolean }[] = [
     {
       name: 'several ranges per fetch, retried in place',
       options: { maxBatchSize: 4, maxFetchRecords: 30 },
@@ -178,6 +193,12 @@ describe('sink recovery after failed inserts', () => {
       name: 'ranges spanning several fetches, every failure read again from the committed offset',
       options: { maxBatchSize: 9, maxFetchRecords: 2, retryInPlaceMs: 0 },
       plan: [[2, 'after'], [3, 'after'], [5, 'before'], [6, 'fatal-after'], [7, 'after'], [9, 'fatal'], [10, 'before']],
+    },
+    {
+      name: 'offset commits that never land (a stalled broker drops them), then restarts',
+      options: { maxBatchSize: 5, maxFetchRecords: 12 },
+      plan: [[6, 'fatal-after'], [11, 'fatal'], [17, 'fatal-after'], [24, 'fatal']],
+      loseCommits: (call) => call % 3 !== 1,
     },
   ];
 
@@ -192,12 +213,14 @@ describe('sink recovery after failed inserts', () => {
         await clickhouse.command({ query: `CREATE MATERIALIZED VIEW ${database}.${source}_arrived_mv TO ${database}.${source}_arrived AS SELECT ${columns.replace(/ \w+(,|$)/g, '$1')} FROM ${database}.${source}` });
       }
       await clickhouse.command({ query: `SYSTEM STOP MERGES ${database}.order_changes` });
-      const writer = new FaultyWriter(new ClickHouseAnalyticsWriter(clickhouse, database), new Map(scenario.plan));
+      const real = new ClickHouseAnalyticsWriter(clickhouse, database);
+      const writer = new FaultyWriter(real, new Map(scenario.plan));
       const rows = async (query: string) => (await clickhouse.query({ query, format: 'JSONEachRow' })).json<Record<string, string>>();
       const count = async () => Number((await rows(`SELECT (SELECT count() FROM ${database}.order_changes) + (SELECT count() FROM ${database}.orders_arrived) AS n`))[0]!.n);
       const expected = produced.changes.length + produced.enriched.length;
 
-      const { restarts } = await loadWithFaults(t, writer, scenario.options, expected, count);
+      const restoreCommits = scenario.loseCommits ? loseCommits(scenario.loseCommits) : () => undefined;
+      const { restarts } = await loadWithFaults(t, writer, real, scenario.options, expected, count).finally(restoreCommits);
       expect(writer.calls).toBeGreaterThan(Math.max(...scenario.plan.map(([call]) => call)));
 
       // Tables: every committed record once, nothing of the aborted transactions.
