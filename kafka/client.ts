@@ -75,21 +75,3 @@ export function isMembershipLost(error: unknown): boolean {
   const code = kafkaErrorCode(error);
   return code !== undefined && [22, 25, 27, 82, -142, -147].includes(code);
 }
-
-/**
- * How a failed transactional call must be handled, from librdkafka's own classification of the
- * error (rd_kafka_error_is_retriable / txn_requires_abort / is_fatal):
- * - `retriable`: the same call may be made again (a timed-out commit goes on in the background,
- *   so its outcome is unknown until a retry reports it);
- * - `abortable`: the transaction must be aborted, after which nothing of it is visible;
- * - `fatal`: the producer is unusable (fenced, or in an unknown state): only a new instance,
- *   whose initialization completes or aborts what was left, can go on.
- * Errors without a classification count as fatal: their outcome is not known.
- */
-export function transactionErrorKind(error: unknown): 'retriable' | 'abortable' | 'fatal' {
-  const e = error as { fatal?: boolean; abortable?: boolean; retriable?: boolean } | null;
-  if (e?.fatal) return 'fatal';
-  if (e?.abortable) return 'abortable';
-  if (e?.retriable) return 'retriable';
-  return 'fatal';
-}

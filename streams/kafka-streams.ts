@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
-import { errorMessage, isRetriable, ShopstreamError } from '../core/errors.js';
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+import { DependencyError, errorMessage, isRetriable, ShopstreamError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { backoffDelay, retry, sleep } from '../core/retry.js';
 import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
-import { createKafka, transactionErrorKind, type Admin, type Consumer, type Kafka, type KafkaOptions, type Producer } from '../kafka/client.js';
+import { createKafka, type Admin, type Consumer, type Kafka, type KafkaOptions, type Producer } from '../kafka/client.js';
+import { TransactionError, Transactions, transactionErrorKind } from '../kafka/transactions.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { FailureHandler, Headers } from './api.js';
 import { PartitionReader } from './internal/partition-reader.js';
@@ -34,6 +36,11 @@ export interface StreamsOptions {
    * as unknown and the instance stops. Default 60,000 ms.
    */
   commitTimeoutMs: number;
+  /**
+   * Before a batch is processed the global stores catch up with their topics' ends as of then;
+   * not caught up within this long, the batch is tried again later. Default 30,000 ms.
+   */
+  globalCatchUpTimeoutMs: number;
   /** Punctuation check interval. Default 1,000 ms. */
   punctuateIntervalMs: number;
   /** Replication factor of the changelog topics. Default 1. */
@@ -51,6 +58,7 @@ export const DEFAULT_STREAMS_OPTIONS: Omit<StreamsOptions, 'applicationId'> = {
   commitIntervalMs: 100,
   maxTransactionRecords: 10_000,
   commitTimeoutMs: 60_000,
+  globalCatchUpTimeoutMs: 30_000,
   punctuateIntervalMs: 1_000,
   replicationFactor: 1,
   metrics: noopMetrics,
@@ -67,7 +75,8 @@ export function changelogTopic(applicationId: string, store: string): string {
  * Tasks: one per input partition (the source topics are co-partitioned: partition p of every
  * source belongs to task p). On assignment a task's logged stores are restored from their
  * compacted changelog partitions before it sees a record; on revocation the task is closed.
- * Global stores are loaded whole before processing starts and followed while it runs.
+ * Global stores are loaded whole before processing starts and followed while it runs; before each
+ * batch they catch up with their topics' ends as of then (see awaitGlobalStores).
  *
  * Exactly once: a Kafka transaction spans the batches of every partition processed within
  * commitIntervalMs, and holds their outputs, their tasks' store changes (changelog records) and
@@ -94,9 +103,12 @@ export class KafkaStreams {
   private readonly kafka: Kafka;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
+  /** librdkafka's transactional calls on `producer`, with their error classes (set once connected). */
+  private transactions!: Transactions;
   private readonly tasks = new Map<number, StreamTask>();
   private readonly globalStores = new Map<string, InMemoryKeyValueStore<unknown>>();
   private globalReader: PartitionReader | undefined;
+  private globalTopics: string[] = [];
   private restoreReader: PartitionReader | undefined;
   /** Creates changelogs, reads metadata, checks changelogs for open transactions before restores. */
   private admin: Admin | undefined;
@@ -169,6 +181,7 @@ export class KafkaStreams {
     this.restoreReader = new PartitionReader(this.kafkaOptions.brokers, `${this.options.applicationId}-restore`);
     await this.restoreReader.connect();
     await this.producer.connect();
+    this.transactions = new Transactions(this.producer);
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topology.sourceTopics() });
     await this.consumer.run({
@@ -241,6 +254,7 @@ export class KafkaStreams {
     this.globalReader = new PartitionReader(this.kafkaOptions.brokers, `${this.options.applicationId}-global`);
     await this.globalReader.connect();
     const partitions = metadata.flatMap((topic) => topic.partitions.map((p) => ({ topic: topic.name, partition: p.partitionId })));
+    this.globalTopics = specs.map((spec) => spec.topic);
     // Global topics are changelogs of their own: apply each record in order as it comes.
     await this.globalReader.follow(partitions, async (record) => {
       const spec = byTopic.get(record.topic)!;
@@ -308,6 +322,7 @@ export class KafkaStreams {
     const key = `${topic}:${partition}`;
     const first = { topic, partition, offset: messages[0]!.offset };
     try {
+      await this.awaitGlobalStores();
       const open = await this.begin();
       // Recorded before processing: if anything below fails, this batch is read again too.
       if (!open.from.has(key)) open.from.set(key, first);
@@ -341,12 +356,37 @@ export class KafkaStreams {
     }
   }
 
+  /**
+   * Waits until the global stores hold everything their topics held when the batch about to be
+   * processed had been fetched (their last stable offsets, asked now): a user or product written
+   * before an order was published is in the stores when the order is enriched. Not caught up
+   * within globalCatchUpTimeoutMs is a transient failure: the batch is tried again later.
+   */
+  private async awaitGlobalStores(): Promise<void> {
+    if (!this.globalReader || this.globalTopics.length === 0) return;
+    const ends = (
+      await Promise.all(
+        this.globalTopics.map(async (topic) =>
+          (await this.admin!.fetchTopicOffsets(topic, { isolationLevel: KafkaJS.IsolationLevel.READ_COMMITTED })).map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) })),
+        ),
+      ).catch((error: unknown) => {
+        throw new DependencyError('kafka', `the global stores' end offsets could not be read: ${errorMessage(error)}`, { cause: error });
+      })
+    ).flat();
+    const deadline = Date.now() + this.options.globalCatchUpTimeoutMs;
+    while (!this.globalReader.caughtUp(ends)) {
+      if (Date.now() > deadline) throw new DependencyError('kafka', `the global stores did not catch up with their topics within ${this.options.globalCatchUpTimeoutMs} ms`);
+      await sleep(2, this.closing.signal);
+    }
+  }
+
   private async begin(): Promise<NonNullable<KafkaStreams['open']>> {
     if (this.open) return this.open;
     if (this.failure) throw this.failure;
     const wait = this.pausedUntil - Date.now();
     if (wait > 0) await sleep(wait, this.closing.signal);
-    this.open = { transaction: await this.producer.transaction(), began: Date.now(), records: 0, from: new Map(), to: new Map(), tasks: new Map() };
+    await this.transactions.begin();
+    this.open = { transaction: this.producer, began: Date.now(), records: 0, from: new Map(), to: new Map(), tasks: new Map() };
     return this.open;
   }
 
@@ -361,10 +401,8 @@ export class KafkaStreams {
     if (!open) return;
     try {
       for (const [partition, task] of open.tasks) await this.sendChangelog(open.transaction, task, partition);
-      const byTopic = new Map<string, { partition: number; offset: string }[]>();
-      for (const { topic, partition, offset } of open.to.values()) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset }]);
-      if (byTopic.size > 0) await open.transaction.sendOffsets({ consumer: this.consumer, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
-      await this.commitTransaction(open.transaction);
+      if (open.to.size > 0) await this.transactions.sendOffsets(this.consumer, [...open.to.values()]);
+      await this.commitTransaction();
     } catch (error) {
       return this.abort(error);
     }
@@ -380,9 +418,9 @@ export class KafkaStreams {
    * again until librdkafka reports it (success, or an abortable or fatal error). Giving up on an
    * unknown outcome is fatal: neither keeping nor dropping the store writes would be safe.
    */
-  private async commitTransaction(transaction: Producer): Promise<void> {
+  private async commitTransaction(): Promise<void> {
     try {
-      await retry(() => transaction.commit(), {
+      await retry(() => this.transactions.commit(), {
         attempts: Number.POSITIVE_INFINITY,
         initialDelayMs: 100,
         maxDelayMs: 2_000,
@@ -413,7 +451,7 @@ export class KafkaStreams {
     if (failureKind(error) === 'fatal') return this.fail(error);
     if (open) {
       try {
-        await retry(() => open.transaction.abort(), {
+        await retry(() => this.transactions.abort(), {
           attempts: Number.POSITIVE_INFINITY,
           initialDelayMs: 100,
           maxDelayMs: 2_000,
@@ -421,7 +459,8 @@ export class KafkaStreams {
           retryOn: (abortError) => transactionErrorKind(abortError) === 'retriable' && !this.closing.signal.aborted,
         });
       } catch (abortError) {
-        return this.fail(new ShopstreamError('STREAMS_ABORT_FAILED', `a failed transaction could not be aborted: ${errorMessage(abortError)}`, { cause: abortError }));
+        const why = `${errorMessage(error)} (code ${(error as { code?: unknown }).code}, ${transactionErrorKind(error)})`;
+        return this.fail(new ShopstreamError('STREAMS_ABORT_FAILED', `a transaction that failed with ${why} could not be aborted: ${errorMessage(abortError)}`, { cause: abortError }));
       }
       for (const task of open.tasks.values()) task.abortStores();
     }
@@ -539,6 +578,7 @@ export class CommitOutcomeUnknownError extends ShopstreamError {
  */
 function failureKind(error: unknown): 'abortable' | 'fatal' {
   if (error instanceof StreamsStageError || error instanceof CommitOutcomeUnknownError) return 'fatal';
+  if (error instanceof TransactionError) return error.kind === 'fatal' ? 'fatal' : 'abortable';
   const e = error as { fatal?: boolean; message?: string; name?: string; code?: unknown } | null;
   if (e?.fatal === true || /fenced/i.test(e?.message ?? '')) return 'fatal';
   if (isRetriable(error)) return 'abortable';

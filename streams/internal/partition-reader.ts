@@ -19,6 +19,10 @@ export type RecordSink = (record: { topic: string; partition: number; offset: nu
 export class PartitionReader {
   private readonly consumer: RdKafkaConsumer;
   private readonly atEnd = new Set<string>();
+  /** Per partition: every record before this offset has been handed to the sink (and settled). */
+  private readonly applied = new Map<string, number>();
+  /** Ends reached during the consume call being applied: they count once its records are applied. */
+  private reached: { key: string; offset: number }[] = [];
   private following = false;
   private loop: Promise<void> | undefined;
 
@@ -36,7 +40,10 @@ export class PartitionReader {
       { 'auto.offset.reset': 'earliest' },
     );
     this.consumer.setDefaultConsumeTimeout(100);
-    this.consumer.on('partition.eof', (eof: { topic: string; partition: number }) => this.atEnd.add(`${eof.topic}:${eof.partition}`));
+    this.consumer.on('partition.eof', (eof: { topic: string; partition: number; offset: number }) => {
+      this.atEnd.add(`${eof.topic}:${eof.partition}`);
+      this.reached.push({ key: `${eof.topic}:${eof.partition}`, offset: eof.offset });
+    });
   }
 
   connect(): Promise<void> {
@@ -66,6 +73,15 @@ export class PartitionReader {
     })();
   }
 
+  /**
+   * While following: whether every record before `offsets` (per partition, e.g. the last stable
+   * offsets fetched just now) has been applied. Positions only grow, and an end the reader met
+   * counts only after the records read with it were applied.
+   */
+  caughtUp(offsets: { topic: string; partition: number; offset: number }[]): boolean {
+    return offsets.every(({ topic, partition, offset }) => (this.applied.get(`${topic}:${partition}`) ?? 0) >= offset);
+  }
+
   async close(): Promise<void> {
     this.following = false;
     await this.loop;
@@ -76,6 +92,8 @@ export class PartitionReader {
     const messages = await new Promise<Message[]>((resolve, reject) =>
       this.consumer.consume(1_000, (error, batch: Message[]) => (error ? reject(error) : resolve(batch))),
     );
+    const reached = this.reached;
+    this.reached = [];
     for (const message of messages) {
       await sink({
         topic: message.topic,
@@ -84,6 +102,12 @@ export class PartitionReader {
         key: message.key === undefined || message.key === null ? null : message.key.toString(),
         value: (message.value as Buffer | null) ?? null,
       });
+      this.advance(`${message.topic}:${message.partition}`, message.offset + 1);
     }
+    for (const { key, offset } of reached) this.advance(key, offset);
+  }
+
+  private advance(key: string, offset: number): void {
+    if (offset > (this.applied.get(key) ?? 0)) this.applied.set(key, offset);
   }
 }
