@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { AuditEntry, AuditLog } from '../auth/tokens.js';
 import { microsToIso } from '../core/time.js';
-import { adjustInventory, createProduct, updateProductPrice } from '../orders/catalog-service.js';
+import { adjustInventory, createProduct, updateProduct } from '../orders/catalog-service.js';
 import type { OrderServiceDeps } from '../orders/deps.js';
 import { deleteOrder } from '../orders/order-service.js';
 import { defineRoute, type RouteSpec } from './route.js';
-import { adjustInventoryBody, auditQuery, createProductBody, deleteOrderBody, idParams, productIdParams, updatePriceBody } from './schemas.js';
+import { adjustInventoryBody, auditQuery, createProductBody, deleteOrderBody, idParams, productIdParams, updateProductBody } from './schemas.js';
 import { inventoryView, problemView, productView, toInventoryView, toProductView } from './views.js';
 
 const problem = { description: 'problem details', schema: problemView };
@@ -51,14 +51,14 @@ export function adminRoutes(deps: OrderServiceDeps, auditLog: AuditLog & { listA
     defineRoute({
       method: 'patch',
       path: '/admin/products/:id',
-      summary: "Change a product's price (placed orders keep theirs)",
+      summary: "Change a product's price, name or category (placed orders keep their prices and names)",
       tag: 'admin',
       roles: ['admin'],
       write: true,
       params: idParams,
-      body: updatePriceBody,
+      body: updateProductBody,
       responses: { 200: { description: 'the product', schema: productView }, ...adminErrors },
-      handle: async ({ params, body, audit }) => ({ status: 200, body: toProductView(await updateProductPrice(deps, { productId: params.id, price: body.price }, audit)) }),
+      handle: async ({ params, body, audit }) => ({ status: 200, body: toProductView(await updateProduct(deps, { productId: params.id, price: body.price, name: body.name, category: body.category }, audit)) }),
     }),
     defineRoute({
       method: 'patch',

@@ -56,7 +56,14 @@ export const createProductBody = z.strictObject({
   initialStock: z.int().min(0).max(MAX_STOCK).default(0),
 });
 
-export const updatePriceBody = z.strictObject({ price: money, reason: z.string().max(500).optional() });
+export const updateProductBody = z
+  .strictObject({
+    price: money.optional(),
+    name: z.string().trim().min(1).max(200).optional(),
+    category: z.string().trim().min(1).max(100).optional(),
+    reason: z.string().max(500).optional(),
+  })
+  .refine((body) => body.price !== undefined || body.name !== undefined || body.category !== undefined, { message: 'give price, name or category', path: ['price'] });
 
 export const adjustInventoryBody = z
   .strictObject({

@@ -51,9 +51,14 @@ export class ClickHouseAnalytics implements AnalyticsStore {
 
   async topProducts(from: string, to: string, limit: number): Promise<ProductSales[]> {
     const rows = await this.rows<{ product_id: string; name: string; units: string; revenue: string }>(
-      `SELECT toString(product_id) AS product_id, anyLast(product_name) AS name, sum(units) AS units, sum(revenue) AS revenue
-       FROM ${this.db}.product_sales WHERE day BETWEEN {from:Date} AND {to:Date}
-       GROUP BY product_id HAVING units != 0 ORDER BY revenue DESC, product_id LIMIT {limit:UInt32}`,
+      // The catalog's current name (products); the name the sales were enriched with only for a
+      // product the catalog mirror does not hold (yet).
+      `SELECT toString(s.product_id) AS product_id, if(c.name != '', c.name, s.name) AS name, s.units AS units, s.revenue AS revenue
+       FROM (SELECT product_id, anyLast(product_name) AS name, sum(units) AS units, sum(revenue) AS revenue
+             FROM ${this.db}.product_sales WHERE day BETWEEN {from:Date} AND {to:Date}
+             GROUP BY product_id HAVING units != 0) AS s
+       LEFT JOIN (SELECT productId, argMax(name, version) AS name FROM ${this.db}.products GROUP BY productId) AS c ON c.productId = s.product_id
+       ORDER BY revenue DESC, product_id LIMIT {limit:UInt32}`,
       { from, to, limit },
     );
     return rows.map((row) => ({ productId: row.product_id, name: row.name, units: Number(row.units), revenue: money(row.revenue) }));

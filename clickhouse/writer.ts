@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { ProductUpsertedPayload } from '../orders/events.js';
 import type { OrderChange, OrderEnriched } from '../orders/records.js';
 import type { AnalyticsWriter, RangeLedger } from '../sink/ports.js';
 import { microsToSqlTime } from '../core/time.js';
@@ -46,6 +47,10 @@ export class ClickHouseAnalyticsWriter implements AnalyticsWriter, RangeLedger {
       })),
       dedupToken,
     );
+  }
+
+  async writeProducts(records: ProductUpsertedPayload[], dedupToken: string): Promise<void> {
+    await this.insert('products', records.map((r) => ({ ...r, updatedAt: microsToSqlTime(r.updatedAt) })), dedupToken);
   }
 
   async recordRange(topic: string, partition: number, first: bigint, last: bigint): Promise<void> {

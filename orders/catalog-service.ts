@@ -45,12 +45,30 @@ export function createProduct(deps: OrderServiceDeps, input: NewProduct, audit?:
   });
 }
 
-/** Changes a product's catalog price (orders already placed keep theirs); emits ProductUpserted. */
-export function updateProductPrice(deps: OrderServiceDeps, input: { productId: string; price: string }, audit?: AuditEntry): Promise<Product> {
+export interface ProductChange {
+  productId: string;
+  price?: string;
+  name?: string;
+  category?: string;
+}
+
+/**
+ * Changes a product's catalog price, name or category; emits ProductUpserted with its full new
+ * state. Orders already placed keep their prices, and their analytics rows keep the names their
+ * versions were enriched with (like an invoice's lines); the analytics' product views (top
+ * products) show the catalog's current name.
+ */
+export function updateProduct(deps: OrderServiceDeps, input: ProductChange, audit?: AuditEntry): Promise<Product> {
   return write(deps, async (uow, { now, uuid }) => {
     const product = await uow.lockProduct(input.productId);
     if (!product) throw new NotFoundError('product', input.productId, 'PRODUCT_NOT_FOUND');
-    const next: Product = { ...product, price: input.price, version: product.version + 1 };
+    const next: Product = {
+      ...product,
+      price: input.price ?? product.price,
+      name: input.name ?? product.name,
+      category: input.category ?? product.category,
+      version: product.version + 1,
+    };
     await uow.saveProduct(next, false);
     await uow.appendEvent(productUpserted(uuid(), next, now));
     if (audit) await uow.appendAudit(audit);

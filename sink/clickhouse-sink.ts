@@ -4,6 +4,7 @@ import { retry } from '../core/retry.js';
 import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
 import { isMembershipLost, type Consumer, type Kafka } from '../kafka/client.js';
 import type { TopicNames } from '../kafka/topics.js';
+import type { ProductUpsertedPayload } from '../orders/events.js';
 import type { OrderChange, OrderEnriched } from '../orders/records.js';
 import type { AvroRegistry } from '../registry/avro-registry.js';
 import type { AnalyticsWriter, RangeLedger } from './ports.js';
@@ -67,6 +68,14 @@ interface PartitionState {
   readonly assignment: number;
 }
 
+/**
+ * The topics the sink loads and their tables (Kafka Connect's configuration on the distributed
+ * stack maps the same topics to the same tables; a test holds the two together).
+ */
+export function loadedTables(topics: TopicNames): Record<string, 'orders' | 'order_changes' | 'products'> {
+  return { [topics.ordersEnriched]: 'orders', [topics.orderChanges]: 'order_changes', [topics.products]: 'products' };
+}
+
 /** A pending range in the commit metadata, as sinks before the ledger recorded it. */
 const LEGACY_PENDING = /^shopstream-sink pending (\d+) (\d+)$/;
 
@@ -76,7 +85,8 @@ class PartitionMovedError extends Error {
 }
 
 /**
- * Loads shop.orders-enriched.v1 and shop.order-changes.v1 into ClickHouse, exactly once.
+ * Loads shop.orders-enriched.v1, shop.order-changes.v1 and the catalog (shop.products.v1) into
+ * ClickHouse, exactly once.
  *
  * Every insert is one partition's offset range [first, last] with the deduplication token
  * `<topic>-<partition>-<first>-<last>`. Before inserting, the sink records the range in its
@@ -108,6 +118,8 @@ export class ClickHouseSink {
   private failure: unknown;
   private readonly closing = new AbortController();
   private readonly instruments;
+  /** Per topic loaded: its table and how its records are written (the derived order records carry their outbox commit time). */
+  private readonly targets: Map<string, { table: string; write: (records: Record<string, unknown>[], token: string) => Promise<void>; fromOutbox: boolean }>;
 
   constructor(
     kafka: Kafka,
@@ -118,6 +130,12 @@ export class ClickHouseSink {
     options: Partial<SinkOptions> = {},
   ) {
     this.options = { ...DEFAULT_SINK_OPTIONS, ...options };
+    const writers = {
+      orders: (records: Record<string, unknown>[], token: string) => writer.writeOrders(records as unknown as OrderEnriched[], token),
+      order_changes: (records: Record<string, unknown>[], token: string) => writer.writeChanges(records as unknown as OrderChange[], token),
+      products: (records: Record<string, unknown>[], token: string) => writer.writeProducts(records as unknown as ProductUpsertedPayload[], token),
+    };
+    this.targets = new Map(Object.entries(loadedTables(topics)).map(([topic, table]) => [topic, { table, write: writers[table], fromOutbox: table !== 'products' }]));
     this.consumer = kafka.consumer({
       kafkaJS: { groupId: this.options.groupId, fromBeginning: true, autoCommit: false },
       'isolation.level': 'read_committed',
@@ -144,7 +162,7 @@ export class ClickHouseSink {
 
   async start(): Promise<void> {
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.topics.ordersEnriched, this.topics.orderChanges] });
+    await this.consumer.subscribe({ topics: [...this.targets.keys()] });
     await this.consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConcurrently,
       eachBatch: async ({ batch }) => {
@@ -253,14 +271,10 @@ export class ClickHouseSink {
   /** Inserts the recorded range under its token, then commits past it. */
   private async load(topic: string, partition: number, state: PartitionState, range: Range): Promise<void> {
     const token = `${topic}-${partition}-${range.first}-${range.last}`;
-    const table = topic === this.topics.ordersEnriched ? 'orders' : 'order_changes';
+    const { table, write, fromOutbox } = this.targets.get(topic)!;
     const records = await this.step('decode', state.assignment, () => Promise.all(range.messages.map(async (message) => (await this.registry.decode(message.value)).value)));
     const started = performance.now();
-    if (records.length > 0) {
-      await this.step('insert', state.assignment, () =>
-        table === 'orders' ? this.writer.writeOrders(records as unknown as OrderEnriched[], token) : this.writer.writeChanges(records as unknown as OrderChange[], token),
-      );
-    }
+    if (records.length > 0) await this.step('insert', state.assignment, () => write(records, token));
     const inserted = performance.now();
     const next = range.last + 1n;
     await this.step('commit', state.assignment, () => this.consumer.commitOffsets([{ topic, partition, offset: String(next), metadata: '' }]));
@@ -271,7 +285,7 @@ export class ClickHouseSink {
     this.instruments.insertLatency.observe((inserted - started) / 1000);
     this.instruments.rows.inc({ table }, records.length);
     this.instruments.batch.observe(records.length);
-    for (const r of records) this.instruments.endToEnd.observe(Math.max(0, now - Number(r.committed_at)) / 1e6);
+    if (fromOutbox) for (const r of records) this.instruments.endToEnd.observe(Math.max(0, now - Number(r.committed_at)) / 1e6);
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { ProductUpsertedPayload } from '../orders/events.js';
 import type { OrderChange, OrderEnriched } from '../orders/records.js';
 
 /**
@@ -7,6 +8,8 @@ import type { OrderChange, OrderEnriched } from '../orders/records.js';
 export interface AnalyticsWriter {
   writeOrders(records: OrderEnriched[], dedupToken: string): Promise<void>;
   writeChanges(records: OrderChange[], dedupToken: string): Promise<void>;
+  /** The catalog's product states (ProductUpserted), latest version per product. */
+  writeProducts(records: ProductUpsertedPayload[], dedupToken: string): Promise<void>;
 }
 
 /**

@@ -11,6 +11,7 @@ import { ClickHouseAnalyticsWriter } from '../../clickhouse/writer.js';
 import { DependencyError } from '../../core/errors.js';
 import { waitFor } from '../../core/retry.js';
 import { createKafka } from '../../kafka/client.js';
+import type { ProductUpsertedPayload } from '../../orders/events.js';
 import { signedChanges, toEnriched, type OrderChange, type OrderEnriched, type OrderState } from '../../orders/records.js';
 import { ClickHouseSink, type SinkOptions } from '../../sink/clickhouse-sink.js';
 import type { AnalyticsWriter, RangeLedger } from '../../sink/ports.js';
@@ -37,6 +38,9 @@ class FaultyWriter implements AnalyticsWriter {
   }
   writeChanges(records: OrderChange[], token: string) {
     return this.run(() => this.inner.writeChanges(records, token));
+  }
+  writeProducts(records: ProductUpsertedPayload[], token: string) {
+    return this.run(() => this.inner.writeProducts(records, token));
   }
   private async run(write: () => Promise<void>): Promise<void> {
     const call = ++this.calls;
