@@ -34,6 +34,8 @@ export const ENV_VARS = {
   SHOPSTREAM_STACK_TIMEOUT_MS: 'how long `stack up` waits for each service (120000)',
   SHOPSTREAM_REGISTRY_VERSION: 'Apicurio Registry version for `stack up` (3.3.3 on Java 21+, else 3.0.9)',
   LOG_LEVEL: 'debug, info, warn, error or silent (info)',
+  MONITOR_GROUPS: 'comma-separated consumer groups the `monitor` role reports lag for besides the pipeline\'s own `<SHOPSTREAM_GROUP_PREFIX>-streams` and `-sink`, e.g. Kafka Connect\'s `connect-<connector>` (none)',
+  MONITOR_INTERVAL_MS: 'time between two lag collections of the `monitor` role, at least 100 (5000)',
 } as const;
 
 /**
@@ -48,6 +50,7 @@ export interface EntryConfig extends ServiceConnections {
   rateLimitStore: 'memory' | 'mysql';
   trustProxy: boolean | number | string;
   logLevel: LogLevel;
+  monitor: { groups: string[]; intervalMs?: number };
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EntryConfig {
@@ -89,7 +92,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EntryConfig
     rateLimitStore: oneOf(env.API_RATE_LIMIT_STORE || 'memory', 'API_RATE_LIMIT_STORE', ['memory', 'mysql'] as const),
     trustProxy: trustProxy(env.API_TRUST_PROXY),
     logLevel: (env.LOG_LEVEL as LogLevel | undefined) ?? 'info',
+    monitor: { groups: (env.MONITOR_GROUPS ?? '').split(',').map((g) => g.trim()).filter(Boolean), ...monitorInterval(int(env, 'MONITOR_INTERVAL_MS')) },
   };
+}
+
+function monitorInterval(ms: number | undefined): { intervalMs?: number } {
+  if (ms === undefined) return {};
+  if (ms < 100) throw new ConfigError(`MONITOR_INTERVAL_MS must be at least 100 (got "${ms}")`);
+  return { intervalMs: ms };
 }
 
 function oneOf<T extends string>(raw: string, name: keyof typeof ENV_VARS, allowed: readonly T[]): T {

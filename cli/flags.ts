@@ -23,7 +23,7 @@ export const USAGE = {
   outbox: 'usage: shopstream outbox failed | shopstream outbox retry <id>',
   schemas: 'usage: shopstream schemas check|register [--dir schemas-avro]',
   reconcile: 'usage: shopstream reconcile [--users N]',
-  start: 'usage: shopstream start [--roles api,relay,streams,sink] [--seed-demo]',
+  start: 'usage: shopstream start [--roles api,relay,streams,sink,monitor] [--seed-demo]',
   stack: 'usage: shopstream stack up|down|status',
 } as const;
 

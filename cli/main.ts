@@ -6,7 +6,7 @@ import { stackCommand } from './stack-command.js';
 
 const USAGE = `usage: shopstream <command>
 
-  start [--roles api,relay,streams,sink]   run the pipeline (all roles in one process by default)
+  start [--roles R,R…]                     run the pipeline: roles api, relay, streams, sink, monitor (all in one process by default)
   stack up|down|status                     the local real services (MariaDB, Kafka, registry, ClickHouse)
   admin create-token --name N --role R     a bearer token for the admin API (admin or viewer), shown once
   admin revoke-token --name N              revoke the tokens of N

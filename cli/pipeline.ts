@@ -15,7 +15,9 @@ import { Supervisor, type RoleStatus, type SupervisedRole, type SupervisorOption
 import { createKafka, kafkaReadiness, type KafkaOptions } from '../kafka/client.js';
 import { KafkaOutboxPublisher } from '../kafka/outbox-publisher.js';
 import { baseTopicName, ensureTopics, TOPIC_KEYS, topicNames, topicSpecs, type TopicLayout, type TopicNames } from '../kafka/topics.js';
+import { KafkaLagSource } from '../kafka/lag-source.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
+import { LagCollector, type LagCollectorOptions } from '../monitoring/lag-collector.js';
 import { migrateMysql } from '../mysql/migrate.js';
 import { mysqlOrderStore } from '../mysql/order-store.js';
 import { mysqlOutboxStore } from '../mysql/outbox-store.js';
@@ -33,7 +35,7 @@ import { ClickHouseSink } from '../sink/clickhouse-sink.js';
 import { KafkaStreams } from '../streams/kafka-streams.js';
 import { buildShopstreamTopology, registrySerdes } from '../streams/shopstream/topology.js';
 
-export const ROLES = ['api', 'relay', 'streams', 'sink'] as const;
+export const ROLES = ['api', 'relay', 'streams', 'sink', 'monitor'] as const;
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -74,6 +76,11 @@ export interface PipelineConfig extends ServiceConnections {
    * Supervisor; defaults: DEFAULT_SUPERVISOR_OPTIONS, 1 s doubling to 60 s).
    */
   restart?: Partial<Pick<SupervisorOptions, 'initialDelayMs' | 'maxDelayMs' | 'resetAfterMs'>>;
+  /**
+   * The monitor role's lag collector: `groups` are watched besides the pipeline's own
+   * (`<groupPrefix>-streams`, `<groupPrefix>-sink`); other settings: DEFAULT_LAG_COLLECTOR_OPTIONS.
+   */
+  monitor?: Partial<Omit<LagCollectorOptions, 'metrics' | 'logger' | 'now'>>;
 }
 
 export interface Pipeline {
@@ -108,7 +115,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
   try {
     const kafka = createKafka(config.kafka);
     const prefixed = new Map(TOPIC_KEYS.map((key) => [baseTopicName(key), topics[key]]));
-    const registry = new AvroRegistry({ url: config.registryUrl, topicFor: (base) => prefixed.get(base) ?? `${config.topicPrefix}${base}` });
+    const registry = new AvroRegistry({ url: config.registryUrl, topicFor: (base) => prefixed.get(base) ?? `${config.topicPrefix}${base}`, metrics });
     if (has('relay') || has('streams')) await registry.registerAll();
     const admin = kafka.admin();
     await admin.connect();
@@ -187,10 +194,20 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       await supervise('sink', (onFatal) => new ClickHouseSink(kafka, registry, writer, writer, topics, { groupId: `${config.groupPrefix}-sink`, onFatal, metrics }));
     }
 
+    if (has('monitor')) {
+      const source = new KafkaLagSource(kafka, config.kafka);
+      await source.connect();
+      stops.push(() => source.close());
+      const groups = [`${config.groupPrefix}-streams`, `${config.groupPrefix}-sink`, ...(config.monitor?.groups ?? [])];
+      const collector = new LagCollector(source, { ...config.monitor, groups, metrics });
+      collector.start();
+      stops.push(() => collector.stop());
+    }
+
     let url: string | undefined;
     if (config.httpPort !== undefined) {
       const readiness: ReadinessCheck[] = [];
-      if (has('relay') || has('streams') || has('sink')) {
+      if (has('relay') || has('streams') || has('sink') || has('monitor')) {
         // One long-lived admin client answers whether the brokers serve metadata right now.
         const probe = kafka.admin();
         await probe.connect();

@@ -3,7 +3,7 @@ import type { EntryConfig } from './config.js';
 import { parseStartArgs } from './flags.js';
 import { ROLES, startPipeline } from './pipeline.js';
 
-/** `shopstream start [--roles api,relay,streams,sink] [--seed-demo]`: runs until SIGINT/SIGTERM. */
+/** `shopstream start [--roles api,relay,streams,sink,monitor] [--seed-demo]`: runs until SIGINT/SIGTERM. */
 export async function startCommand(config: EntryConfig, args: string[]): Promise<number> {
   const logger = createLogger('start');
   const { roles, seedDemo } = parseStartArgs(args, ROLES);

@@ -12,6 +12,8 @@ export interface Gauge {
   set(value: number, labels?: Labels): void;
   inc(labels?: Labels, value?: number): void;
   dec(labels?: Labels, value?: number): void;
+  /** Drops the series of `labels` (a partition or group that is gone), so it is no longer exported. */
+  remove(labels: Labels): void;
 }
 export interface Histogram {
   observe(value: number, labels?: Labels): void;
@@ -30,7 +32,7 @@ export interface Metrics {
   histogram(spec: InstrumentSpec & { buckets: readonly number[] }): Histogram;
 }
 
-const noop = { inc() {}, dec() {}, set() {}, observe() {} };
+const noop = { inc() {}, dec() {}, set() {}, remove() {}, observe() {} };
 export const noopMetrics: Metrics = { counter: () => noop, gauge: () => noop, histogram: () => noop };
 
 /** Latency buckets in seconds, 1 ms to 10 s. */

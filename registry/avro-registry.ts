@@ -1,6 +1,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import { DependencyError, ShopstreamError } from '../core/errors.js';
+import { noopMetrics, type Counter, type Metrics } from '../metrics/metrics.js';
 import { DecimalType } from './decimal-type.js';
 import { loadSchemaFiles, type SchemaFile } from './catalog.js';
 
@@ -13,12 +14,19 @@ export interface RegistryOptions {
   compatibility: Compatibility;
   /** Actual topic of a schemas-avro/ folder (lets tests prefix topics). Default: the folder name. */
   topicFor: (baseTopic: string) => string;
+  /**
+   * `shopstream_registry_errors_total{operation}` counts the calls to the registry that failed
+   * (unreachable, or an error answer such as a refused registration): operation `register`,
+   * `fetch-schema` (a schema by id, to encode or decode) or `check`. Default: noopMetrics.
+   */
+  metrics: Metrics;
 }
 
 export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
   url: 'http://127.0.0.1:8081/apis/ccompat/v7',
   compatibility: 'BACKWARD_TRANSITIVE',
   topicFor: (baseTopic) => baseTopic,
+  metrics: noopMetrics,
 };
 
 export interface RegisteredSchema {
@@ -74,6 +82,7 @@ export class AvroRegistry {
   private readonly client: SchemaRegistry;
   private readonly files: Map<string, SchemaFile>;
   private readonly registered = new Map<string, RegisteredSchema>();
+  private readonly errors: Counter;
 
   constructor(options: Partial<RegistryOptions> = {}, files: SchemaFile[] = loadSchemaFiles()) {
     this.options = { ...DEFAULT_REGISTRY_OPTIONS, ...options };
@@ -82,6 +91,7 @@ export class AvroRegistry {
       { [SchemaType.AVRO]: { logicalTypes: { decimal: DecimalType as unknown as typeof avro.types.LogicalType } } },
     );
     this.files = new Map(files.map((file) => [file.name, file]));
+    this.errors = this.options.metrics.counter({ name: 'shopstream_registry_errors_total', help: 'Schema registry calls that failed', labelNames: ['operation'] });
   }
 
   subjectOf(file: SchemaFile): string {
@@ -106,6 +116,7 @@ export class AvroRegistry {
       this.registered.set(file.name, registered);
       return registered;
     } catch (error) {
+      this.errors.inc({ operation: 'register' });
       const status = (error as { status?: number }).status;
       if (status === 409 || status === 422) throw new SchemaIncompatibleError(subject, error);
       throw new DependencyError('registry', `could not register ${subject}: ${(error as Error).message}`, { cause: error });
@@ -126,6 +137,15 @@ export class AvroRegistry {
    * compatibility rule, without registering anything (`schemas:check`, before deploy).
    */
   async check(): Promise<SchemaCheck[]> {
+    try {
+      return await this.checkAll();
+    } catch (error) {
+      this.errors.inc({ operation: 'check' });
+      throw error;
+    }
+  }
+
+  private async checkAll(): Promise<SchemaCheck[]> {
     const results: SchemaCheck[] = [];
     for (const file of this.files.values()) {
       const subject = this.subjectOf(file);
@@ -160,6 +180,7 @@ export class AvroRegistry {
       return { value: await this.client.encode(schema.id, payload), schema };
     } catch (error) {
       if ((error as { status?: number }).status !== undefined) {
+        this.errors.inc({ operation: 'fetch-schema' });
         throw new DependencyError('registry', `could not fetch schema ${schema.id}`, { cause: error });
       }
       throw new EncodeError(name, error);
@@ -173,6 +194,7 @@ export class AvroRegistry {
     try {
       type = (await this.client.getSchema(schemaId)) as unknown as avro.Type;
     } catch (error) {
+      this.errors.inc({ operation: 'fetch-schema' });
       const status = (error as { status?: number }).status;
       if (status === 404) throw new DecodeError(`schema id ${schemaId} is unknown to the registry`, error);
       throw new DependencyError('registry', `could not fetch schema ${schemaId}`, { cause: error });
