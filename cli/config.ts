@@ -33,6 +33,8 @@ export const ENV_VARS = {
   SHOPSTREAM_STACK_DIR: 'data, logs and pid files of the local stack (.stack)',
   SHOPSTREAM_STACK_TIMEOUT_MS: 'how long `stack up` waits for each service (120000)',
   SHOPSTREAM_REGISTRY_VERSION: 'Apicurio Registry version for `stack up` (3.3.3 on Java 21+, else 3.0.9)',
+  PROMETHEUS_PORT: '`stack up` only: port of the project\'s Prometheus, bound to 127.0.0.1 (9090)',
+  PROMETHEUS_TARGETS: '`stack up` only: comma-separated `host:port` of the shopstream processes its Prometheus scrapes (localhost:`PORT`)',
   LOG_LEVEL: 'debug, info, warn, error or silent (info)',
   MONITOR_GROUPS: 'comma-separated consumer groups the `monitor` role reports lag for besides the pipeline\'s own `<SHOPSTREAM_GROUP_PREFIX>-streams` and `-sink`, e.g. Kafka Connect\'s `connect-<connector>` (none)',
   MONITOR_INTERVAL_MS: 'time between two lag collections of the `monitor` role, at least 100 (5000)',
@@ -65,6 +67,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EntryConfig
     clickhouseUrl: env.CLICKHOUSE_URL || undefined,
     clickhousePath: env.CLICKHOUSE_PATH,
     startTimeoutMs: int(env, 'SHOPSTREAM_STACK_TIMEOUT_MS'),
+    prometheusPort: int(env, 'PROMETHEUS_PORT'),
+    prometheusTargets: scrapeTargets(env.PROMETHEUS_TARGETS, int(env, 'PORT') ?? 3000),
   });
   const brokers = (env.KAFKA_BROKERS ?? stack.kafkaBroker).split(',').map((b) => b.trim()).filter(Boolean);
   return {
@@ -100,6 +104,15 @@ function monitorInterval(ms: number | undefined): { intervalMs?: number } {
   if (ms === undefined) return {};
   if (ms < 100) throw new ConfigError(`MONITOR_INTERVAL_MS must be at least 100 (got "${ms}")`);
   return { intervalMs: ms };
+}
+
+/** `host:port,host:port`; by default the pipeline on this machine. */
+function scrapeTargets(raw: string | undefined, port: number): string[] {
+  const targets = (raw ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  for (const target of targets) {
+    if (!/^(\[[0-9a-fA-F:]+\]|[^\s:/[\]]+):\d+$/.test(target)) throw new ConfigError(`PROMETHEUS_TARGETS must list host:port entries (got "${target}")`);
+  }
+  return targets.length > 0 ? targets : [`localhost:${port}`];
 }
 
 function oneOf<T extends string>(raw: string, name: keyof typeof ENV_VARS, allowed: readonly T[]): T {

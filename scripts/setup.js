@@ -1,6 +1,7 @@
 // Plain-Node setup shared by `npm start`, `npm test` and `npm run bench`: no dependencies, so it
 // runs on a fresh clone. Installs what is missing (Debian build libraries for the Kafka client,
-// a JDK and Maven for the broker and registry, then node_modules) and says what it is doing.
+// a JDK and Maven for the broker and registry, Prometheus, then node_modules) and says what it is
+// doing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,7 +21,10 @@ const DEBIAN_PACKAGES = {
   make: 'native module build',
   python3: 'native module build (node-gyp)',
   maven: 'resolving Kafka and the Schema Registry from Maven Central',
+  prometheus: 'Prometheus and promtool: `stack up` runs its own, the test suite checks the alert rules',
 };
+/** Installed without recommendations: prometheus would bring node-exporter, another service, and its tools. */
+const WITHOUT_RECOMMENDS = new Set(['prometheus']);
 
 export function say(line) {
   process.stdout.write(`[shopstream] ${line}\n`);
@@ -55,15 +59,41 @@ function ensureDebianPackages() {
   }
   const missing = missingDebianPackages();
   if (missing.length === 0) return;
-  const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
+  const plain = missing.filter((name) => !WITHOUT_RECOMMENDS.has(name));
+  const lean = missing.filter((name) => WITHOUT_RECOMMENDS.has(name));
   if (process.getuid?.() !== 0) {
+    const installs = [
+      ...(plain.length > 0 ? [`apt-get install -y ${plain.join(' ')}`] : []),
+      ...(lean.length > 0 ? [`apt-get install -y --no-install-recommends ${lean.join(' ')}`] : []),
+    ];
     say(`missing Debian packages: ${missing.join(', ')}`);
-    say(`install them with: sudo sh -c '${command}'`);
+    say(`install them with: sudo sh -c 'apt-get update && ${installs.join(' && ')}'`);
+    if (lean.includes('prometheus')) say("then stop the Prometheus service the package enables (the project runs its own): sudo systemctl disable --now prometheus");
     process.exit(1);
   }
   say(`installing Debian packages: ${missing.join(', ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update', '-qq']);
-  run('apt-get', ['install', '-y', '-qq', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (plain.length > 0) run('apt-get', ['install', '-y', '-qq', ...plain], { env });
+  if (lean.length > 0) run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...lean], { env });
+  if (lean.includes('prometheus')) disableDistroPrometheus();
+}
+
+/**
+ * Debian's prometheus package enables a service of its own (port 9090, /etc/prometheus) and starts
+ * it where the init system allows. The project only wants the binaries: `stack up` runs its own
+ * Prometheus with its own configuration and data. The service this install just enabled is
+ * stopped and disabled; one that was there before the project is left alone.
+ */
+function disableDistroPrometheus() {
+  if (existsSync('/run/systemd/system')) {
+    spawnSync('systemctl', ['disable', '--now', 'prometheus.service'], { stdio: 'ignore' });
+  } else {
+    // Its init script matches the service's own pid file and user, never the project's Prometheus.
+    if (existsSync('/run/prometheus/prometheus.pid')) spawnSync('/etc/init.d/prometheus', ['stop'], { stdio: 'ignore' });
+    spawnSync('update-rc.d', ['prometheus', 'disable'], { stdio: 'ignore' });
+  }
+  say("disabled the prometheus service Debian's package enabled (stack up runs the project's own)");
 }
 
 function dependenciesCurrent() {
@@ -113,7 +143,7 @@ export function setup() {
   checkNode();
   ensureDebianPackages();
   ensureNodeModules();
-  say('starting the local stack (MariaDB, Kafka, Schema Registry, ClickHouse)');
+  say('starting the local stack (MariaDB, Kafka, Schema Registry, ClickHouse, Prometheus)');
   shopstream(['stack', 'up']);
 }
 

@@ -36,6 +36,13 @@ export interface StackOptions {
   clickhouseUrl: string | undefined;
   /** Data folder of the embedded engine. Default `<dir>/clickhouse`. */
   clickhousePath: string;
+  /** Port of the project's Prometheus (bound to 127.0.0.1). Default 9090. */
+  prometheusPort: number;
+  /** `host:port` of the shopstream roles Prometheus scrapes (job `shopstream`, `/metrics`).
+   *  Default localhost:3000, the pipeline's default PORT. */
+  prometheusTargets: string[];
+  /** Scrape and rule evaluation interval of the project's Prometheus. Default 5s. */
+  prometheusInterval: string;
   /** How long each service may take to become ready. Default 120 s. */
   startTimeoutMs: number;
   /** Progress lines go here. Default: stdout. */
@@ -57,6 +64,9 @@ export function resolveStackOptions(partial: Partial<StackOptions> = {}): StackO
     registryHeapMb: partial.registryHeapMb ?? 384,
     clickhouseUrl: partial.clickhouseUrl,
     clickhousePath: partial.clickhousePath ?? join(dir, 'clickhouse'),
+    prometheusPort: partial.prometheusPort ?? 9090,
+    prometheusTargets: partial.prometheusTargets ?? ['localhost:3000'],
+    prometheusInterval: partial.prometheusInterval ?? '5s',
     startTimeoutMs: partial.startTimeoutMs ?? 120_000,
     say: partial.say ?? ((line) => process.stdout.write(`${line}\n`)),
   };

@@ -6,6 +6,7 @@ import { ensureTopics, topicNames, topicSpecs } from '../kafka/topics.js';
 import { clickhouseStatus, clickhouseUp } from './clickhouse.js';
 import { kafkaDown, kafkaStatus, kafkaUp } from './kafka.js';
 import { mariadbDown, mariadbStatus, mariadbUp } from './mariadb.js';
+import { prometheusDown, prometheusStatus, prometheusUp } from './prometheus.js';
 import { registryDown, registryStatus, registryUp } from './registry.js';
 import type { ServiceStatus, StackOptions } from './options.js';
 
@@ -25,6 +26,8 @@ export async function stackUp(options: StackOptions): Promise<void> {
     } finally {
       await admin.disconnect();
     }
+    // Last: it only watches the others (and the pipeline, once it runs).
+    await prometheusUp(options);
     options.say('The local stack is up.');
   });
 }
@@ -33,6 +36,7 @@ export async function stackUp(options: StackOptions): Promise<void> {
 export async function stackDown(options: StackOptions): Promise<void> {
   await withLock(options, async () => {
     options.say('Stopping the local stack');
+    await prometheusDown(options);
     await registryDown(options);
     await kafkaDown(options);
     await mariadbDown(options);
@@ -45,6 +49,7 @@ export async function stackStatus(options: StackOptions): Promise<ServiceStatus[
     kafkaStatus(options, (broker) => probeKafka([broker])),
     registryStatus(options),
     clickhouseStatus(options),
+    prometheusStatus(options),
   ]);
 }
 
