@@ -206,54 +206,92 @@ describe('sink recovery after failed inserts', () => {
     },
   ];
 
+  /** A database of the test's own, migrated, with a way to count every row that arrived in it. */
+  async function prepareDatabase(): Promise<string> {
+    const database = `analytics_t${uniqueId()}`;
+    await migrateClickHouse(clickhouse, database);
+    // The latest-state tables fold an order's versions (and any duplicate) into one row, even
+    // within an insert: plain views of them record every row that arrived, to count.
+    for (const [source, columns] of [['orders', 'order_id UUID, version UInt64'], ['order_items', 'order_id UUID, version UInt64, line_no UInt16']] as const) {
+      await clickhouse.command({ query: `CREATE TABLE ${database}.${source}_arrived (${columns}) ENGINE = MergeTree ORDER BY tuple() SETTINGS non_replicated_deduplication_window = 10000` });
+      await clickhouse.command({ query: `CREATE MATERIALIZED VIEW ${database}.${source}_arrived_mv TO ${database}.${source}_arrived AS SELECT ${columns.replace(/ \w+(,|$)/g, '$1')} FROM ${database}.${source}` });
+    }
+    await clickhouse.command({ query: `SYSTEM STOP MERGES ${database}.order_changes` });
+    return database;
+  }
+
+  const rows = async (query: string) => (await clickhouse.query({ query, format: 'JSONEachRow' })).json<Record<string, string>>();
+  const rowCount = (database: string) => async () =>
+    Number((await rows(`SELECT (SELECT count() FROM ${database}.order_changes) + (SELECT count() FROM ${database}.orders_arrived) AS n`))[0]!.n);
+  const cents = (amount: string) => Math.round(Number(amount) * 100);
+  const changeKey = (id: string, version: number | string, sign: number | string) => `${id}/${version}/${sign}`;
+
+  /** What every table and view holds, in a form to compare with `expectedOf(produced)`. */
+  async function loaded(database: string) {
+    const [hourly] = await rows(`SELECT sum(orders) AS orders, toString(sum(revenue)) AS revenue FROM ${database}.hourly_sales`);
+    const [products] = await rows(`SELECT sum(units) AS units FROM ${database}.product_sales`);
+    const [items] = await rows(`SELECT count() AS n FROM ${database}.order_items_arrived`);
+    const byStatus = await rows(`SELECT key, sum(orders) AS orders FROM ${database}.dimension_sales WHERE dimension = 'status' GROUP BY key HAVING orders != 0 ORDER BY key`);
+    return {
+      changes: (await rows(`SELECT toString(order_id) AS id, version, sign FROM ${database}.order_changes`)).map((r) => changeKey(r.id!, r.version!, r.sign!)).sort(),
+      states: (await rows(`SELECT toString(order_id) AS id, version FROM ${database}.orders_arrived`)).map((r) => `${r.id}/${r.version}`).sort(),
+      items: Number(items!.n),
+      hourly: { orders: Number(hourly!.orders), revenue: cents(hourly!.revenue!) },
+      units: Number(products!.units),
+      byStatus: byStatus.map((r) => [r.key!, Number(r.orders)] as [string, number]),
+    };
+  }
+
+  /** Every committed record once, nothing of the aborted transactions; the views their sums. */
+  function expectedOf(p: Produced): Awaited<ReturnType<typeof loaded>> {
+    const counted = p.changes.filter((c) => c.counted);
+    const byStatus = new Map<string, number>();
+    for (const c of p.changes) if (!c.is_deleted) byStatus.set(c.status, (byStatus.get(c.status) ?? 0) + c.sign);
+    return {
+      changes: p.changes.map((c) => changeKey(c.order_id, c.version, c.sign)).sort(),
+      states: p.enriched.map((r) => `${r.order_id}/${r.version}`).sort(),
+      items: p.enriched.reduce((sum, r) => sum + r.items.length, 0),
+      hourly: { orders: counted.reduce((sum, c) => sum + c.sign, 0), revenue: counted.reduce((sum, c) => sum + c.sign * cents(c.total_amount), 0) },
+      units: counted.reduce((sum, c) => sum + c.sign * c.items.reduce((u, item) => u + item.quantity, 0), 0),
+      byStatus: [...byStatus].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : 1)),
+    };
+  }
+
   for (const scenario of scenarios) {
     it(`loads every record once: ${scenario.name}`, async () => {
-      const database = `analytics_t${uniqueId()}`;
-      await migrateClickHouse(clickhouse, database);
-      // The latest-state tables fold an order's versions (and any duplicate) into one row, even
-      // within an insert: plain views of them record every row that arrived, to count.
-      for (const [source, columns] of [['orders', 'order_id UUID, version UInt64'], ['order_items', 'order_id UUID, version UInt64, line_no UInt16']] as const) {
-        await clickhouse.command({ query: `CREATE TABLE ${database}.${source}_arrived (${columns}) ENGINE = MergeTree ORDER BY tuple() SETTINGS non_replicated_deduplication_window = 10000` });
-        await clickhouse.command({ query: `CREATE MATERIALIZED VIEW ${database}.${source}_arrived_mv TO ${database}.${source}_arrived AS SELECT ${columns.replace(/ \w+(,|$)/g, '$1')} FROM ${database}.${source}` });
-      }
-      await clickhouse.command({ query: `SYSTEM STOP MERGES ${database}.order_changes` });
+      const database = await prepareDatabase();
       const real = new ClickHouseAnalyticsWriter(clickhouse, database);
       const writer = new FaultyWriter(real, new Map(scenario.plan));
-      const rows = async (query: string) => (await clickhouse.query({ query, format: 'JSONEachRow' })).json<Record<string, string>>();
-      const count = async () => Number((await rows(`SELECT (SELECT count() FROM ${database}.order_changes) + (SELECT count() FROM ${database}.orders_arrived) AS n`))[0]!.n);
-      const expected = produced.changes.length + produced.enriched.length;
-
+      const expected = expectedOf(produced);
       const restoreCommits = scenario.loseCommits ? loseCommits(scenario.loseCommits) : () => undefined;
-      const { restarts } = await loadWithFaults(t, writer, real, scenario.options, expected, count).finally(restoreCommits);
+      const { restarts } = await loadWithFaults(t, writer, real, scenario.options, expected.changes.length + expected.states.length, rowCount(database)).finally(restoreCommits);
       expect(writer.calls).toBeGreaterThan(Math.max(...scenario.plan.map(([call]) => call)));
-
-      // Tables: every committed record once, nothing of the aborted transactions.
-      const changes = await rows(`SELECT toString(order_id) AS id, version, sign, count() AS n FROM ${database}.order_changes GROUP BY id, version, sign`);
-      expect(changes.filter((r) => Number(r.n) !== 1)).toEqual([]);
-      const key = (id: string, version: number | string, sign: number | string) => `${id}/${version}/${sign}`;
-      expect(changes.map((r) => key(r.id!, r.version!, r.sign!)).sort()).toEqual(produced.changes.map((c) => key(c.order_id, c.version, c.sign)).sort());
-      const states = await rows(`SELECT toString(order_id) AS id, version, count() AS n FROM ${database}.orders_arrived GROUP BY id, version`);
-      expect(states.filter((r) => Number(r.n) !== 1)).toEqual([]);
-      expect(states.length).toBe(produced.enriched.length);
-      const [items] = await rows(`SELECT count() AS n FROM ${database}.order_items_arrived`);
-      expect(Number(items!.n)).toBe(produced.enriched.reduce((sum, r) => sum + r.items.length, 0));
-
-      // Views: the sums of the signed rows, once each.
-      const counted = produced.changes.filter((c) => c.counted);
-      const cents = (amount: string) => Math.round(Number(amount) * 100);
-      const orders = counted.reduce((sum, c) => sum + c.sign, 0);
-      const revenue = counted.reduce((sum, c) => sum + c.sign * cents(c.total_amount), 0);
-      const units = counted.reduce((sum, c) => sum + c.sign * c.items.reduce((u, item) => u + item.quantity, 0), 0);
-      const [hourly] = await rows(`SELECT sum(orders) AS orders, toString(sum(revenue)) AS revenue FROM ${database}.hourly_sales`);
-      expect({ orders: Number(hourly!.orders), revenue: cents(hourly!.revenue!) }).toEqual({ orders, revenue });
-      const [products] = await rows(`SELECT sum(units) AS units FROM ${database}.product_sales`);
-      expect(Number(products!.units)).toBe(units);
-      const byStatus = await rows(`SELECT key, sum(orders) AS orders FROM ${database}.dimension_sales WHERE dimension = 'status' GROUP BY key HAVING orders != 0 ORDER BY key`);
-      const expectedStatus = new Map<string, number>();
-      for (const c of produced.changes) if (!c.is_deleted) expectedStatus.set(c.status, (expectedStatus.get(c.status) ?? 0) + c.sign);
-      expect(byStatus.map((r) => [r.key, Number(r.orders)])).toEqual([...expectedStatus].filter(([, n]) => n !== 0).sort(([a], [b]) => (a! < b! ? -1 : 1)));
-      // Every refusal stopped the sink once; its successor went on from the committed offsets.
+      expect(await loaded(database)).toEqual(expected);
+      // Every refusal stopped the sink once; its successor went on from where loading stood.
       expect(restarts).toBe(scenario.plan.filter(([, fault]) => fault.startsWith('fatal')).length);
     }, 180_000);
   }
+
+  it('negative control: a sink that loads a range again under another token is caught by the same check', async () => {
+    const database = await prepareDatabase();
+    const real = new ClickHouseAnalyticsWriter(clickhouse, database);
+    // Broken on purpose: the 5th insert is sent twice, the second time under a token of its own.
+    let calls = 0;
+    const broken: AnalyticsWriter = {
+      writeOrders: async (records, token) => {
+        await real.writeOrders(records, token);
+        if (++calls === 5) await real.writeOrders(records, `${token}-again`);
+      },
+      writeChanges: async (records, token) => {
+        await real.writeChanges(records, token);
+        if (++calls === 5) await real.writeChanges(records, `${token}-again`);
+      },
+      writeProducts: (records, token) => real.writeProducts(records, token),
+    };
+    const expected = expectedOf(produced);
+    await loadWithFaults(t, new FaultyWriter(broken, new Map()), real, { maxBatchSize: 7 }, expected.changes.length + expected.states.length + 1, rowCount(database));
+    const found = await loaded(database);
+    expect(found).not.toEqual(expected);
+    expect(found.changes.length + found.states.length).toBeGreaterThan(expected.changes.length + expected.states.length);
+  }, 180_000);
 });
