@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { waitFor } from '../core/retry.js';
 import { portOpen } from './net.js';
-import { commandExists, runningPid, startDetached, stopProcess, type ManagedProcess } from './process.js';
+import { commandExists, run, runningPid, startDetached, stopProcess, type ManagedProcess } from './process.js';
 import { StackError } from './errors.js';
 import { PROJECT_ROOT, type ServiceStatus, type StackOptions } from './options.js';
 
@@ -35,7 +35,8 @@ export function prometheusConfig(options: StackOptions): string {
  * The project's own Prometheus (Debian's binary, run with the project's configuration, data under
  * <stack>/prometheus/data, bound to 127.0.0.1:<prometheusPort>); never the service the Debian
  * package installs. Idempotent: when it runs already, the configuration is rewritten and reloaded
- * (SIGHUP), so new targets and edited rules apply; a configuration the reload rejects fails `up`.
+ * (SIGHUP), so new targets and edited rules apply; a configuration promtool or the reload rejects
+ * fails `up` and the running one is kept.
  */
 export async function prometheusUp(options: StackOptions): Promise<void> {
   const proc = managed(options);
@@ -47,7 +48,7 @@ export async function prometheusUp(options: StackOptions): Promise<void> {
   const scraping = `scraping ${options.prometheusTargets.join(', ') || 'nothing'} every ${options.prometheusInterval}`;
   const pid = runningPid(proc);
   if (pid !== undefined) {
-    await reload(options, proc, pid);
+    await reload(options, proc, pid, configFile);
     options.say(`  ${SERVICE}: already running at ${url}; configuration reloaded (${scraping})`);
     return;
   }
@@ -84,24 +85,32 @@ export async function prometheusUp(options: StackOptions): Promise<void> {
   options.say(`  ${SERVICE}: ready at ${url} (${scraping})`);
 }
 
-/** SIGHUP, then waits for Prometheus's own metrics to report a successful reload after it. */
-async function reload(options: StackOptions, proc: ManagedProcess, pid: number): Promise<void> {
+/**
+ * Checks the new configuration with promtool (rules included), sends SIGHUP, and waits for
+ * Prometheus's own metrics to report a successful reload after it.
+ */
+async function reload(options: StackOptions, proc: ManagedProcess, pid: number, configFile: string): Promise<void> {
+  try {
+    await run(promtoolBinary(), ['check', 'config', configFile]);
+  } catch (error) {
+    throw new StackError(SERVICE, `the new configuration is invalid, the running one is kept: ${(error as Error).message}`, proc.logFile, error);
+  }
+  const reloads = async () => {
+    const text = await (await fetch(`${prometheusUrl(options)}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
+    return { successful: metricValue(text, 'prometheus_config_last_reload_successful'), at: metricValue(text, 'prometheus_config_last_reload_success_timestamp_seconds') };
+  };
+  const before = await reloads().catch(() => undefined);
   const since = Math.floor(Date.now() / 1000);
-  // Debian's unit reloads the same way (ExecReload=kill -HUP).
-  process.kill(pid, 'SIGHUP');
+  process.kill(pid, 'SIGHUP'); // as Debian's unit reloads it (ExecReload=kill -HUP)
   const outcome = await waitFor(
     async () => {
-      const text = await (await fetch(`${prometheusUrl(options)}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
-      const successful = metricValue(text, 'prometheus_config_last_reload_successful');
-      const at = metricValue(text, 'prometheus_config_last_reload_success_timestamp_seconds');
-      if (successful === 0) return 'rejected';
-      return successful === 1 && at !== undefined && at >= since ? 'ok' : undefined;
+      const now = await reloads();
+      if (now.successful === 1 && now.at !== undefined && now.at >= since) return 'ok';
+      return before?.successful === 1 && now.successful === 0 ? 'rejected' : undefined;
     },
-    { timeoutMs: options.startTimeoutMs, describe: `${SERVICE} to reload its configuration` },
+    { timeoutMs: Math.min(options.startTimeoutMs, 30_000), describe: `${SERVICE} to reload its configuration` },
   ).catch((error: Error) => error.message);
-  if (outcome !== 'ok') {
-    throw new StackError(SERVICE, `the configuration reload failed: ${outcome === 'rejected' ? 'Prometheus rejected it' : outcome}`, proc.logFile);
-  }
+  if (outcome !== 'ok') throw new StackError(SERVICE, `the configuration reload failed: ${outcome}`, proc.logFile);
 }
 
 function metricValue(exposition: string, name: string): number | undefined {
@@ -112,6 +121,10 @@ function metricValue(exposition: string, name: string): number | undefined {
 function prometheusBinary(): string | undefined {
   if (existsSync('/usr/bin/prometheus')) return '/usr/bin/prometheus';
   return commandExists('prometheus') ? 'prometheus' : undefined;
+}
+
+function promtoolBinary(): string {
+  return existsSync('/usr/bin/promtool') ? '/usr/bin/promtool' : 'promtool';
 }
 
 export async function prometheusDown(options: StackOptions): Promise<void> {
