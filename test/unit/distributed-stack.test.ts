@@ -53,6 +53,13 @@ describe('docker-compose.yml (the distributed stack)', () => {
     expect(Number(appEnv.KAFKA_REPLICATION_FACTOR)).toBe(3);
   });
 
+  it('reports the consumer lag of Kafka Connect\'s sink group from one monitor role', () => {
+    const monitors = appServices.filter(([, s]) => s.command![s.command!.indexOf('--roles') + 1]!.split(',').includes('monitor'));
+    expect(monitors).toHaveLength(1);
+    const connector = /connectors\/([^/\s]+)\/config/.exec(services['connect-init']!.command!.join(' '))![1];
+    expect(String(monitors[0]![1].environment!.MONITOR_GROUPS).split(',')).toContain(`connect-${connector}`);
+  });
+
   it('points the application at the services that exist, on their listening ports', () => {
     for (const broker of appEnv.KAFKA_BROKERS!.split(',')) {
       const [host, port] = broker.split(':');
