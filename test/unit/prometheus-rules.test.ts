@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { configFromEnv } from '../../cli/config.js';
 import { resolveStackOptions } from '../../stack/options.js';
 import { prometheusConfig, RULES_FILE } from '../../stack/prometheus.js';
 import { alertTestGaps, promtool, type RuleFile, type RuleTestFile } from '../support/prometheus-rules.js';
@@ -86,6 +87,13 @@ describe('the alert-test coverage check', () => {
 });
 
 describe('Prometheus configurations', () => {
+  it('scrape the pipeline on this machine by default, or the PROMETHEUS_TARGETS listed', () => {
+    expect(configFromEnv({}).stack).toMatchObject({ prometheusPort: 9090, prometheusTargets: ['localhost:3000'] });
+    expect(configFromEnv({ PORT: '3100', PROMETHEUS_PORT: '9191' }).stack).toMatchObject({ prometheusPort: 9191, prometheusTargets: ['localhost:3100'] });
+    expect(configFromEnv({ PROMETHEUS_TARGETS: ' localhost:3000, 10.0.0.7:3001,[::1]:3002 ' }).stack.prometheusTargets).toEqual(['localhost:3000', '10.0.0.7:3001', '[::1]:3002']);
+    expect(() => configFromEnv({ PROMETHEUS_TARGETS: 'http://localhost:3000/metrics' })).toThrow(/PROMETHEUS_TARGETS must list host:port entries \(got "http:\/\/localhost:3000\/metrics"\)/);
+  });
+
   it('the one `stack up` writes passes promtool check config (rules included)', () => {
     const file = join(scratch, 'local.yml');
     writeFileSync(file, prometheusConfig(resolveStackOptions({ dir: scratch, prometheusTargets: ['localhost:3000', '127.0.0.1:3001'] })));
