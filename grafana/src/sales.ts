@@ -54,7 +54,7 @@ function salesPanels() {
 
   // Half-up to cents: the quotient is cut at 6 places, which can never cross a .xx5 boundary.
   const averageOrderValue = stat('Average order value', `Revenue / orders, rounded half up to cents; 0.00 without orders. ${HOURS_NOTE}`, USD, 'avg_order_value', `
-    SELECT if(sum(orders) = 0, toDecimal128(0, 2), round(toDecimal128(sum(revenue), 6) / sum(orders), 2)) AS avg_order_value
+    SELECT toDecimal128(if(sum(orders) = 0, toDecimal128(0, 6), round(toDecimal128(sum(revenue), 6) / sum(orders), 2)), 2) AS avg_order_value
     FROM \${database}.hourly_sales
     WHERE ${HOURS}`).decimals(2);
 
