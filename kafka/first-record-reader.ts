@@ -35,7 +35,8 @@ export class FirstRecordReader {
         'isolation.level': 'read_committed',
         'fetch.wait.max.ms': 50,
         'fetch.message.max.bytes': 64 * 1024,
-        'queued.min.messages': 1,
+        // queued.min.messages stays at its default: a low one postpones fetches by
+        // fetch.queue.backoff.ms (1 s) once a partition has a record queued, and every read waits that long.
         'queued.max.messages.kbytes': 1024,
       },
       { 'auto.offset.reset': 'earliest' }, // an offset below the log start: the oldest record left

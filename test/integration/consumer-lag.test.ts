@@ -18,6 +18,7 @@ describe('consumer lag (real Kafka)', () => {
   const id = uniqueId();
   const plain = `t${id}.lag-plain`;
   const txn = `t${id}.lag-txn`;
+  const advancing = `t${id}.lag-advancing`;
   const group = (name: string) => `t${id}-${name}`;
   const hourAgo = Date.now() - 3_600_000;
   /** Timestamps of the 10 records of `plain` partition 0: one hour ago, then a minute apart. */
@@ -31,7 +32,7 @@ describe('consumer lag (real Kafka)', () => {
     kafka = createKafka({ ...entry.kafka, clientId: `t${id}` });
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: plain, numPartitions: 2 }, { topic: txn, numPartitions: 1 }] });
+    await admin.createTopics({ topics: [{ topic: plain, numPartitions: 2 }, { topic: txn, numPartitions: 1 }, { topic: advancing, numPartitions: 1 }] });
     const producer = kafka.producer({ 'enable.idempotence': true, acks: -1 });
     await producer.connect();
     await producer.send({ topic: plain, messages: stamps.map((ts, i) => ({ key: `k${i}`, value: `v${i}`, partition: 0, timestamp: String(ts) })) });
@@ -52,8 +53,8 @@ describe('consumer lag (real Kafka)', () => {
   afterAll(async () => {
     for (const consumer of consumers) await consumer.disconnect().catch(() => undefined);
     await source?.close();
-    await admin?.deleteGroups([...['stopped', 'txn', 'ahead', 'replay', 'status', 'status-gone'].map(group)]).catch(() => undefined);
-    await admin?.deleteTopics({ topics: [plain, txn] }).catch(() => undefined);
+    await admin?.deleteGroups([...['stopped', 'txn', 'ahead', 'replay', 'status', 'status-gone', 'advancing'].map(group)]).catch(() => undefined);
+    await admin?.deleteTopics({ topics: [plain, txn, advancing] }).catch(() => undefined);
     await admin?.disconnect();
   });
 
@@ -171,6 +172,31 @@ describe('consumer lag (real Kafka)', () => {
     await commit(consumer, plain, 8);
     await consumer.disconnect();
     await waitFor(async () => ((await status()) === 'STOP' ? true : undefined), { timeoutMs: 10_000, intervalMs: 200, describe: 'STOP without members' });
+  });
+
+  it('a group that commits but falls behind reads WARN; OK again once it gains ground', async () => {
+    const consumer = await member('advancing', advancing);
+    const producer = kafka.producer({ 'enable.idempotence': true, acks: -1 });
+    await producer.connect();
+    const lag = collector(['advancing'], { windowSamples: 3 });
+    let committed = 0;
+    /** `produced` more records, the group's offset `by` further, then a collection. */
+    const step = async (produced: number, by: number) => {
+      if (produced > 0) await producer.send({ topic: advancing, messages: Array.from({ length: produced }, () => ({ value: 'x', partition: 0 })) });
+      committed += by;
+      await commit(consumer, advancing, committed);
+      const [report] = await lag.collect();
+      return { status: report!.status, messages: partitionOf(report, advancing, 0)!.messages };
+    };
+    try {
+      expect(await step(5, 1)).toEqual({ status: 'OK', messages: 4n });
+      expect(await step(3, 1)).toEqual({ status: 'OK', messages: 6n }); // window not full yet
+      expect(await step(3, 1)).toEqual({ status: 'WARN', messages: 8n });
+      expect(await step(1, 4)).toEqual({ status: 'OK', messages: 5n });
+      expect(await step(0, 5)).toEqual({ status: 'OK', messages: 0n });
+    } finally {
+      await producer.disconnect();
+    }
   });
 
   it('removes the series of a group that is deleted', async () => {
