@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyConditionalAll, expandClickHouseQuery, expandMacros, formatInterval, MacroError, replaceVariables } from '../../grafana/src/macros.js';
+import { expandPrometheusQuery } from '../../grafana/src/promql.js';
 
 /**
  * Golden expansions of the grafana-clickhouse-datasource macros. The expected strings are the
@@ -106,5 +107,21 @@ describe('template variables, before the macros (plugin frontend and Grafana)', 
       'SELECT count() FROM analytics.orders WHERE created_at >= toDateTime(1700000000) AND created_at <= toDateTime(1700003600) AND 1=1',
     );
     expect(expandClickHouseQuery(sql, { ...c, variables: { database: 'analytics', status: ['PAID', 'SHIPPED'] } })).toContain("AND status IN ('PAID','SHIPPED')");
+  });
+});
+
+describe('Prometheus queries, as Grafana sends them', () => {
+  const c = { from: 1_700_000_000_000, to: 1_700_003_600_000, intervalMs: 15_000, scrapeIntervalMs: 5_000 };
+
+  it('replaces the interval variables: $__rate_interval is max(interval + scrape, 4 × scrape)', () => {
+    expect(expandPrometheusQuery('rate(x[$__rate_interval]) $__interval $__interval_ms increase(y[$__range])', c)).toBe('rate(x[20s]) 15s 15000 increase(y[3600s])');
+    expect(expandPrometheusQuery('rate(x[$__rate_interval])', { ...c, intervalMs: 60_000 })).toBe('rate(x[1m])');
+  });
+
+  it('formats variables as the Prometheus datasource does: regex-escaped, several as (a|b), All as its allValue', () => {
+    const variables = { group: ['a.b', 'c'], one: 'x.y', stage: { all: '.*' } };
+    expect(expandPrometheusQuery('m{group=~"$group", one=~"${one}", stage=~"$stage", other="$other"}', { ...c, variables })).toBe(
+      'm{group=~"(a\\\\.b|c)", one=~"x\\\\.y", stage=~".*", other="$other"}',
+    );
   });
 });
