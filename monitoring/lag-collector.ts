@@ -142,17 +142,14 @@ export class LagCollector {
     // The partitions of every group, and the records to read for those that lag.
     type Row = { group: string; topic: string; partition: number; committed: bigint; lastStable: bigint; first?: FirstRecordAnswer; read?: RecordRequest };
     const rows: Row[] = [];
-    const kept = new Map<string, Set<string>>(); // series kept as they were (offsets not known this time)
+    const failedTopics = new Set([...ends].flatMap(([topic, e]) => (e === 'failed' ? [topic] : []))); // their series stay as they were
     for (const [group, offsets] of committed) {
       if (!offsets) continue;
       const byTopic = new Map<string, Map<number, bigint | null>>();
       for (const o of offsets) (byTopic.get(o.topic) ?? byTopic.set(o.topic, new Map()).get(o.topic)!).set(o.partition, o.offset);
       for (const [topic, partitions] of byTopic) {
         const topicEnds = ends.get(topic);
-        if (topicEnds === 'failed') {
-          for (const partition of partitions.keys()) (kept.get(group) ?? kept.set(group, new Set()).get(group)!).add(`${topic}:${partition}`);
-          continue;
-        }
+        if (topicEnds === 'failed') continue;
         for (const end of topicEnds ?? []) {
           const offset = partitions.get(end.partition) ?? end.logStart;
           const row: Row = { group, topic, partition: end.partition, committed: offset, lastStable: end.lastStable };
@@ -164,8 +161,11 @@ export class LagCollector {
       }
     }
     const requests = new Map(rows.flatMap((row) => (row.read ? [[recordKey(row.read), row.read] as const] : [])));
+    let readFailed = false;
     const answers =
-      requests.size === 0 ? new Map<string, FirstRecordAnswer>() : await this.source.firstRecords([...requests.values()]).catch((error) => (fail('reading records at committed offsets', error), new Map<string, FirstRecordAnswer>()));
+      requests.size === 0
+        ? new Map<string, FirstRecordAnswer>()
+        : await this.source.firstRecords([...requests.values()]).catch((error) => ((readFailed = true), fail('reading records at committed offsets', error), new Map<string, FirstRecordAnswer>()));
     let unread = 0;
     for (const row of rows) {
       if (!row.read) continue;
@@ -177,7 +177,7 @@ export class LagCollector {
       this.cache.store(row.committed, row.read, answer, row.lastStable);
       row.first = answer;
     }
-    if (unread > 0 && answers.size > 0) fail('reading records at committed offsets', new Error(`${unread} partition(s) not read in time`));
+    if (unread > 0 && !readFailed) fail('reading records at committed offsets', new Error(`${unread} partition(s) not read in time`));
     this.cache.prune();
 
     const now = this.options.now();
@@ -192,7 +192,7 @@ export class LagCollector {
       }
       const exported = this.exported.get(group) ?? new Map<string, Labels>();
       const current = new Map<string, Labels>();
-      for (const key of kept.get(group) ?? []) if (exported.has(key)) current.set(key, exported.get(key)!);
+      for (const [key, labels] of exported) if (failedTopics.has(String(labels.topic))) current.set(key, labels);
       const partitions: PartitionReport[] = [];
       const statuses: GroupStatus[] = [];
       for (const row of groupRows) {

@@ -43,6 +43,8 @@ class FakeSource implements LagSource {
   reads: RecordRequest[] = [];
   calls: string[] = [];
   failEnds = new Set<string>();
+  /** The reader answers nothing in time. */
+  silentReader = false;
 
   async committedOffsets(group: string) {
     this.calls.push(`committed:${group}`);
@@ -59,6 +61,7 @@ class FakeSource implements LagSource {
   async firstRecords(requests: RecordRequest[]) {
     this.reads.push(...requests);
     const answers = new Map<string, FirstRecordAnswer>();
+    if (this.silentReader) return answers;
     for (const r of requests) {
       const log = this.logs.get(r.topic)![r.partition]!;
       let answer: FirstRecordAnswer = 'end';
@@ -227,6 +230,24 @@ describe('LagCollector', () => {
     expect(metrics.value('shopstream_consumergroup_lag', labels('orders', 0))).toBe(2);
     expect(metrics.value('shopstream_lag_collector_errors_total')).toBe(1);
     expect(metrics.series.get('shopstream_lag_collector_scrape_duration_seconds')?.get('count')).toBe(2);
+  });
+
+  it('keeps a partition\'s last values when its record is not read in time, and counts the error', async () => {
+    const { source, metrics, collector, now, advance } = setup();
+    source.setLog('orders', 0, [now() - 2_000, now() - 1_000, 1]);
+    source.commit('g', 'orders', 0, 0);
+    await collector.collect();
+    source.commit('g', 'orders', 0, 1); // a new offset: its record must be read
+    source.silentReader = true;
+    advance(1_000);
+    await collector.collect();
+    expect(metrics.value('shopstream_consumergroup_lag', labels('orders', 0))).toBe(3);
+    expect(metrics.value('shopstream_consumergroup_lag_seconds', labels('orders', 0))).toBe(2);
+    expect(metrics.value('shopstream_lag_collector_errors_total')).toBe(1);
+    source.silentReader = false;
+    await collector.collect();
+    expect(metrics.value('shopstream_consumergroup_lag', labels('orders', 0))).toBe(2);
+    expect(metrics.value('shopstream_consumergroup_lag_seconds', labels('orders', 0))).toBe(2);
   });
 
   it('runs one collection at a time: calls during one share it', async () => {
