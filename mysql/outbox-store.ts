@@ -17,13 +17,16 @@ interface Row extends RowDataPacket {
   attempts: number;
 }
 
+/** Heads looked at per claim, so concurrent claims find heads the others do not hold. */
+const HEAD_CANDIDATES_PER_CLAIM = 2;
+
 const COLUMNS = sql`o.id, o.event_id, o.aggregate_type, o.aggregate_id, o.aggregate_version, o.event_type, o.payload, o.created_at, o.attempts`;
 const CLAIMABLE = sql`o.published_at IS NULL AND o.parked_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= CURRENT_TIMESTAMP(6))`;
 
 /**
  * The outbox on MySQL/MariaDB (READ COMMITTED sessions, see pool.ts). A row whose transaction has
  * not committed is invisible until it does, whatever its id, so no id watermark can skip it; the
- * claim takes aggregate heads (the NOT EXISTS probe uses idx_outbox_head), each with the run of
+ * claim takes aggregate heads (the NOT EXISTS probe uses idx_outbox_head_pending), each with the run of
  * events that follows it (`runsAfter`), and skips rows other relays hold. Marks are written in
  * the claim's transaction, after Kafka acknowledged.
  */
@@ -31,17 +34,26 @@ export function mysqlOutboxStore(pool: Pool): OutboxStore {
   return {
     claim: (limit, decide) =>
       inTransaction(pool, async (tx) => {
-        const query = sql`
-          SELECT ${COLUMNS}
+        // Heads are found by a plain (consistent) read, then locked. One locking statement would
+        // apply SKIP LOCKED to the head probe as well: a row another claim holds is then skipped
+        // as if it were not there, and the next version of its aggregate looks like a head.
+        const candidates = await tx.run<{ id: string }[]>(sql`
+          SELECT o.id
           FROM outbox o
           WHERE ${CLAIMABLE}
             AND NOT EXISTS (
               SELECT 1 FROM outbox e
               WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
                 AND e.published_at IS NULL AND e.id < o.id)
+          ORDER BY o.id LIMIT ${limit * HEAD_CANDIDATES_PER_CLAIM}`);
+        if (candidates.length === 0) return 0;
+        // Still claimable once locked (another claim may have published one meanwhile); the ones
+        // other claims hold are skipped. A head stays its aggregate's head until it is published.
+        const heads = await tx.run<Row[]>(sql`
+          SELECT ${COLUMNS} FROM outbox o
+          WHERE o.id IN (${join(candidates.map((c) => c.id))}) AND ${CLAIMABLE}
           ORDER BY o.id LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED`;
-        const heads = await tx.run<Row[]>(query);
+          FOR UPDATE SKIP LOCKED`);
         if (heads.length === 0) return 0;
         const found = heads.length < limit ? [...heads, ...(await runsAfter(tx, heads, limit - heads.length))].sort(byId) : heads;
         const decision = await decide(found.map(toOutboxRow));
