@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { microsToIso } from '../core/time.js';
 import type { AnalyticsStore } from './ports.js';
 import { defineRoute, type RouteSpec } from './route.js';
 import { dailySalesQuery, hourlySalesQuery, money, topProductsQuery, userIdParams } from './schemas.js';
@@ -9,15 +10,25 @@ const problem = { description: 'problem details', schema: problemView };
 const today = () => new Date().toISOString().slice(0, 10);
 const daysBefore = (date: string, days: number) => new Date(Date.parse(date) - days * DAY_MS).toISOString().slice(0, 10);
 const count = z.int();
+const healthView = z.object({
+  reachable: z.boolean(),
+  freshnessSeconds: z
+    .number()
+    .nullable()
+    .describe(
+      'Seconds since the emit time (outbox commit) of the newest canary heartbeat queryable in ClickHouse: everything committed before it went through the whole pipeline. While the pipeline keeps up it stays between the round trip and the canary interval plus the round trip; null before the first heartbeat (or with the canary off).',
+    ),
+  newestHeartbeatAt: z.iso.datetime({ offset: true }).nullable().describe('Emit time of that heartbeat (UTC, microsecond precision)'),
+});
 
 export interface AnalyticsDeps {
   store: AnalyticsStore;
-  /** Outbox commit time (epoch µs) of the newest event written, for freshness; absent without MySQL. */
-  newestCommittedAt?: () => Promise<number | null>;
+  /** Wall clock, epoch ms (freshness is measured against it). Default Date.now. */
+  now?: () => number;
 }
 
 /** The analytics API (SPEC §7): reads ClickHouse, parameterized queries only. */
-export function analyticsRoutes({ store, newestCommittedAt }: AnalyticsDeps): RouteSpec[] {
+export function analyticsRoutes({ store, now = Date.now }: AnalyticsDeps): RouteSpec[] {
   const get = <Q, P>(path: string, summary: string, schema: z.ZodType, handle: (input: { query: Q; params: P }) => Promise<unknown>, inputs: { query?: z.ZodType<Q>; params?: z.ZodType<P> } = {}) =>
     defineRoute<undefined, Q, P>({
       method: 'get',
@@ -75,16 +86,17 @@ export function analyticsRoutes({ store, newestCommittedAt }: AnalyticsDeps): Ro
     defineRoute({
       method: 'get',
       path: '/api/analytics/health',
-      summary: 'Whether the analytics store answers, and how far it is behind the newest committed event',
+      summary: 'Whether the analytics store answers, and how fresh it is: the age of the newest canary heartbeat it holds',
       tag: 'analytics',
-      responses: { 200: { description: 'reachable', schema: z.object({ reachable: z.boolean(), freshnessSeconds: z.number().nullable() }) }, 503: { description: 'unreachable' } },
+      responses: {
+        200: { description: 'reachable', schema: healthView },
+        503: { description: 'unreachable (the same body, reachable false)' },
+      },
       handle: async () => {
-        const health = await store.health().catch(() => ({ reachable: false, newestAppliedAt: null }));
-        const newest = (await newestCommittedAt?.().catch(() => null)) ?? null;
-        // Seconds between the newest committed event and the newest applied one (0: caught up).
-        const freshnessSeconds =
-          health.newestAppliedAt === null ? null : newest === null ? 0 : Math.max(0, (newest - health.newestAppliedAt) / 1e6);
-        return { status: health.reachable ? 200 : 503, body: { reachable: health.reachable, freshnessSeconds } };
+        const health = await store.health().catch(() => ({ reachable: false, newestHeartbeatAt: null }));
+        const at = health.newestHeartbeatAt;
+        const freshnessSeconds = at === null ? null : Math.max(0, now() - at / 1000) / 1000;
+        return { status: health.reachable ? 200 : 503, body: { reachable: health.reachable, freshnessSeconds, newestHeartbeatAt: at === null ? null : microsToIso(at) } };
       },
     }),
   ];

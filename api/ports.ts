@@ -47,8 +47,8 @@ export interface UserSales {
 
 export interface AnalyticsHealth {
   reachable: boolean;
-  /** Outbox commit time (epoch µs) of the newest change the store has applied; null before the first. */
-  newestAppliedAt: number | null;
+  /** Emit time (its outbox commit time, epoch µs) of the newest canary heartbeat in the store; null before the first. */
+  newestHeartbeatAt: number | null;
 }
 
 export interface AnalyticsReader {

@@ -22,7 +22,7 @@ export const ENV_VARS = {
   KAFKA_CLIENT_ID: 'client id reported to Kafka (shopstream)',
   KAFKA_CONTROLLER_PORT: '`stack up` only: KRaft controller port of the local broker (9093)',
   KAFKA_TOPIC_PARTITIONS: 'partitions of each pipeline topic when the project creates it (6)',
-  KAFKA_DERIVED_TOPIC_PARTITIONS: 'partitions of the two topics the ClickHouse sink loads (1 with the embedded engine, which one process owns; else KAFKA_TOPIC_PARTITIONS)',
+  KAFKA_DERIVED_TOPIC_PARTITIONS: 'partitions of the derived topics the ClickHouse sink loads (orders-enriched, order-changes, pipeline-canary) (1 with the embedded engine, which one process owns; else KAFKA_TOPIC_PARTITIONS)',
   KAFKA_REPLICATION_FACTOR: 'replication factor of the topics the project creates (1; 3 on the distributed stack)',
   SCHEMA_REGISTRY_URL: 'Confluent-compatible registry API (http://127.0.0.1:8081/apis/ccompat/v7)',
   CLICKHOUSE_URL: 'ClickHouse server (http://user:password@host:8123); unset: the embedded engine',
@@ -38,6 +38,9 @@ export const ENV_VARS = {
   LOG_LEVEL: 'debug, info, warn, error or silent (info)',
   MONITOR_GROUPS: 'comma-separated consumer groups the `monitor` role reports lag for besides the pipeline\'s own `<SHOPSTREAM_GROUP_PREFIX>-streams` and `-sink`, e.g. Kafka Connect\'s `connect-<connector>` (none)',
   MONITOR_INTERVAL_MS: 'time between two lag collections of the `monitor` role, at least 100 (5000)',
+  CANARY_INTERVAL_MS: 'time between two canary heartbeats, emitted by the processes running the `relay` role; 0 turns the canary off, and it must be off or on alike in every process (5000)',
+  CANARY_LOST_AFTER_MS: 'a canary heartbeat not in ClickHouse this long after it was emitted counts as lost (60000)',
+  CANARY_STALE_AFTER_MS: '`/readyz` of a process with the `api` role answers 503 (check `canary`) while the newest canary heartbeat in ClickHouse is older than this (3 × CANARY_INTERVAL_MS + 10000)',
 } as const;
 
 /**
@@ -53,6 +56,7 @@ export interface EntryConfig extends ServiceConnections {
   trustProxy: boolean | number | string;
   logLevel: LogLevel;
   monitor: { groups: string[]; intervalMs?: number };
+  canary: { intervalMs?: number; lostAfterMs?: number; staleAfterMs?: number };
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EntryConfig {
@@ -97,6 +101,20 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EntryConfig
     trustProxy: trustProxy(env.API_TRUST_PROXY),
     logLevel: (env.LOG_LEVEL as LogLevel | undefined) ?? 'info',
     monitor: { groups: (env.MONITOR_GROUPS ?? '').split(',').map((g) => g.trim()).filter(Boolean), ...monitorInterval(int(env, 'MONITOR_INTERVAL_MS')) },
+    canary: canaryTimes(int(env, 'CANARY_INTERVAL_MS'), int(env, 'CANARY_LOST_AFTER_MS'), int(env, 'CANARY_STALE_AFTER_MS')),
+  };
+}
+
+/** Only what is set (the components hold the defaults); an interval under 100 ms other than 0 would spin. */
+function canaryTimes(intervalMs: number | undefined, lostAfterMs: number | undefined, staleAfterMs: number | undefined): EntryConfig['canary'] {
+  if (intervalMs !== undefined && intervalMs !== 0 && intervalMs < 100) throw new ConfigError(`CANARY_INTERVAL_MS must be 0 (off) or at least 100 (got "${intervalMs}")`);
+  for (const [name, ms] of [['CANARY_LOST_AFTER_MS', lostAfterMs], ['CANARY_STALE_AFTER_MS', staleAfterMs]] as const) {
+    if (ms !== undefined && ms < 1_000) throw new ConfigError(`${name} must be at least 1000 (got "${ms}")`);
+  }
+  return {
+    ...(intervalMs !== undefined ? { intervalMs } : {}),
+    ...(lostAfterMs !== undefined ? { lostAfterMs } : {}),
+    ...(staleAfterMs !== undefined ? { staleAfterMs } : {}),
   };
 }
 

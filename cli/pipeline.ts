@@ -5,7 +5,10 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Pool } from 'mysql2/promise';
 import { createApp, type ApiOptions } from '../api/app.js';
 import type { ReadinessCheck } from '../api/ports.js';
+import { CanaryEmitter, DEFAULT_CANARY_EMITTER_OPTIONS, type CanaryEmitterOptions } from '../canary/emitter.js';
+import { CanaryWatcher, type CanaryWatcherOptions } from '../canary/watcher.js';
 import { ClickHouseAnalytics } from '../clickhouse/analytics.js';
+import { ClickHouseCanaryArrivals } from '../clickhouse/canary.js';
 import { createClickHouse, type ClickHouseOptions } from '../clickhouse/client.js';
 import { migrateClickHouse } from '../clickhouse/migrate.js';
 import { DeletedOrderPurger } from '../clickhouse/purge.js';
@@ -21,7 +24,7 @@ import { LagCollector, type LagCollectorOptions } from '../monitoring/lag-collec
 import { migrateMysql } from '../mysql/migrate.js';
 import { mysqlOrderStore } from '../mysql/order-store.js';
 import { mysqlOutboxStore } from '../mysql/outbox-store.js';
-import { MysqlAnalyticsTruth } from '../mysql/analytics-truth.js';
+import { mysqlHeartbeatLog } from '../mysql/canary-store.js';
 import { createMysqlPool, databaseOf, type MysqlOptions } from '../mysql/pool.js';
 import { mysqlRateLimitStore } from '../mysql/rate-limit-store.js';
 import { seedDemoData } from '../orders/demo-seed.js';
@@ -81,6 +84,12 @@ export interface PipelineConfig extends ServiceConnections {
    * (`<groupPrefix>-streams`, `<groupPrefix>-sink`); other settings: DEFAULT_LAG_COLLECTOR_OPTIONS.
    */
   monitor?: Partial<Omit<LagCollectorOptions, 'metrics' | 'logger' | 'now'>>;
+  /**
+   * The canary: a process with the relay role emits a heartbeat every `intervalMs` (0 turns the
+   * canary off), one with the api role watches them arrive in ClickHouse (its /readyz check
+   * `canary`). Defaults: DEFAULT_CANARY_EMITTER_OPTIONS, DEFAULT_CANARY_WATCHER_OPTIONS.
+   */
+  canary?: Partial<Pick<CanaryEmitterOptions, 'intervalMs'> & Pick<CanaryWatcherOptions, 'lostAfterMs' | 'staleAfterMs' | 'pollMs'>>;
 }
 
 export interface Pipeline {
@@ -94,6 +103,9 @@ export interface Pipeline {
   readonly metrics: PrometheusMetrics;
   /** The supervised roles (streams, sink) of this process: running, or being restarted and why. */
   roleStatus(): RoleStatus[];
+  /** Stops a supervised role of this process until `resumeRole` (operations, tests); /readyz names it meanwhile. */
+  pauseRole(name: 'streams' | 'sink'): Promise<void>;
+  resumeRole(name: 'streams' | 'sink'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -117,9 +129,17 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
     const prefixed = new Map(TOPIC_KEYS.map((key) => [baseTopicName(key), topics[key]]));
     const registry = new AvroRegistry({ url: config.registryUrl, topicFor: (base) => prefixed.get(base) ?? `${config.topicPrefix}${base}`, metrics });
     if (has('relay') || has('streams')) await registry.registerAll();
+    const canaryIntervalMs = config.canary?.intervalMs ?? DEFAULT_CANARY_EMITTER_OPTIONS.intervalMs;
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicSpecs(topics, config.topicLayout)).finally(() => admin.disconnect());
+    let canaryPartitions = config.topicLayout.partitions;
+    try {
+      await ensureTopics(admin, topicSpecs(topics, config.topicLayout));
+      // Heartbeats are keyed for the partitions the topic has (it may predate this layout).
+      if (has('relay') && canaryIntervalMs > 0) canaryPartitions = (await admin.fetchTopicMetadata({ topics: [topics.canary] }))[0]!.partitions.length;
+    } finally {
+      await admin.disconnect();
+    }
 
     let pool: Pool | undefined;
     if (has('api') || has('relay')) {
@@ -148,6 +168,23 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       stops.push(() => publisher.close());
       stops.push(() => started.stop());
       started.start();
+      if (canaryIntervalMs > 0) {
+        const emitter = new CanaryEmitter(mysqlHeartbeatLog(pool!), { intervalMs: canaryIntervalMs, partitions: canaryPartitions, signal: started, metrics });
+        stops.push(() => emitter.stop());
+        emitter.start();
+      }
+    }
+
+    let canary: CanaryWatcher | undefined;
+    if (has('api') && canaryIntervalMs > 0) {
+      const watcher = new CanaryWatcher(new ClickHouseCanaryArrivals(clickhouse!, config.clickhouse.database), mysqlHeartbeatLog(pool!), {
+        ...config.canary,
+        intervalMs: canaryIntervalMs,
+        metrics,
+      });
+      canary = watcher;
+      stops.push(() => watcher.stop());
+      watcher.start();
     }
 
     const orders: OrderServiceDeps | undefined = has('api') ? { store: mysqlOrderStore(pool!), signal: relay } : undefined;
@@ -191,7 +228,9 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
 
     if (has('sink')) {
       const writer = new ClickHouseAnalyticsWriter(clickhouse!, config.clickhouse.database);
-      await supervise('sink', (onFatal) => new ClickHouseSink(kafka, registry, writer, writer, topics, { groupId: `${config.groupPrefix}-sink`, onFatal, metrics }));
+      // The canary watcher of this process looks as soon as heartbeats were inserted.
+      const onInserted = (table: string) => (table === 'pipeline_canary' ? canary?.poke() : undefined);
+      await supervise('sink', (onFatal) => new ClickHouseSink(kafka, registry, writer, writer, topics, { groupId: `${config.groupPrefix}-sink`, onFatal, onInserted, metrics }));
     }
 
     if (has('monitor')) {
@@ -220,6 +259,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       }
       if (pool) readiness.push(async () => ({ name: 'mysql', ok: (await pool!.query('SELECT 1').then(() => true, () => false)) }));
       if (clickhouse) readiness.push(async () => ({ name: 'clickhouse', ok: (await clickhouse!.ping()).success }));
+      if (canary) readiness.push(canary.readiness());
       for (const supervisor of supervisors) readiness.push(supervisor.readiness());
       const adminStore = orders ? mysqlAdminStore(pool!) : undefined;
       const app = createApp(
@@ -227,9 +267,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
           orders,
           admin: adminStore && { tokens: adminStore, audit: adminStore },
           analytics:
-            clickhouse && has('api')
-              ? { store: new ClickHouseAnalytics(clickhouse, config.clickhouse.database), newestCommittedAt: () => new MysqlAnalyticsTruth(pool!).newestCommittedAt() }
-              : undefined,
+            clickhouse && has('api') ? { store: new ClickHouseAnalytics(clickhouse, config.clickhouse.database) } : undefined,
           readiness,
           metricsEndpoint: metrics,
         },
@@ -250,7 +288,24 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       url = `http://${config.httpHost === '0.0.0.0' ? 'localhost' : config.httpHost}:${port}`;
     }
 
-    return { roles: config.roles, topics, url, pool, clickhouse, relay, metrics, roleStatus: () => supervisors.map((s) => s.status()), stop };
+    const supervisor = (name: string) => {
+      const found = supervisors.find((s) => s.status().name === name);
+      if (!found) throw new Error(`no ${name} role runs in this process`);
+      return found;
+    };
+    return {
+      roles: config.roles,
+      topics,
+      url,
+      pool,
+      clickhouse,
+      relay,
+      metrics,
+      roleStatus: () => supervisors.map((s) => s.status()),
+      pauseRole: (name) => supervisor(name).pause(),
+      resumeRole: (name) => supervisor(name).resume(),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

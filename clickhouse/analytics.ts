@@ -106,10 +106,10 @@ export class ClickHouseAnalytics implements AnalyticsStore {
 
   async health(): Promise<AnalyticsHealth> {
     const [row] = await this.rows<{ newest: string | null }>(
-      `SELECT if(count() = 0, NULL, toString(max(newest_committed_at))) AS newest FROM ${this.db}.hourly_sales`,
+      `SELECT if(count() = 0, NULL, toString(toUnixTimestamp64Micro(max(emitted_at)))) AS newest FROM ${this.db}.pipeline_canary`,
       {},
     );
-    return { reachable: true, newestAppliedAt: row?.newest && !row.newest.startsWith('1970') ? sqlTimeToMicros(row.newest) : null };
+    return { reachable: true, newestHeartbeatAt: row?.newest ? Number(row.newest) : null };
   }
 
   private async rows<T>(query: string, query_params: Record<string, unknown>): Promise<T[]> {

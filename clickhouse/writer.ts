@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { PipelineCanaryRecord } from '../canary/model.js';
 import type { ProductUpsertedPayload } from '../orders/events.js';
 import type { OrderChange, OrderEnriched } from '../orders/records.js';
 import type { AnalyticsWriter, RangeLedger } from '../sink/ports.js';
@@ -51,6 +52,14 @@ export class ClickHouseAnalyticsWriter implements AnalyticsWriter, RangeLedger {
 
   async writeProducts(records: ProductUpsertedPayload[], dedupToken: string): Promise<void> {
     await this.insert('products', records.map((r) => ({ ...r, updatedAt: microsToSqlTime(r.updatedAt) })), dedupToken);
+  }
+
+  async writeCanary(records: PipelineCanaryRecord[], dedupToken: string): Promise<void> {
+    await this.insert(
+      'pipeline_canary',
+      records.map((r) => ({ ...r, emitted_at: microsToSqlTime(r.emitted_at), processed_at: microsToSqlTime(r.processed_at) })),
+      dedupToken,
+    );
   }
 
   async recordRange(topic: string, partition: number, first: bigint, last: bigint): Promise<void> {

@@ -33,7 +33,7 @@ export const DEFAULT_SUPERVISOR_OPTIONS: Omit<SupervisorOptions, 'name'> = {
 
 export interface RoleStatus {
   name: string;
-  state: 'starting' | 'running' | 'restarting' | 'stopped';
+  state: 'starting' | 'running' | 'restarting' | 'paused' | 'stopped';
   restarts: number;
   /** Why the last instance stopped (kept after it was replaced, for diagnosis). */
   lastError: string | undefined;
@@ -50,7 +50,8 @@ export interface RoleStatus {
  *
  * Lifecycle: `start` resolves once the first instance runs and rejects if it cannot start (a
  * configuration or connection problem at start-up is reported, not retried); `stop` ends
- * restarts and closes the current instance.
+ * restarts and closes the current instance. `pause` closes the current instance (or ends a
+ * restart under way) and starts none until `resume` starts a fresh one, as a restart would.
  */
 export class Supervisor {
   private readonly options: SupervisorOptions;
@@ -62,6 +63,7 @@ export class Supervisor {
   private lastError: string | undefined;
   private startedAt = 0;
   private restarting: Promise<void> | undefined;
+  private paused = false;
   private readonly instruments;
 
   constructor(
@@ -91,6 +93,23 @@ export class Supervisor {
         ? { name: status.name, ok: true }
         : { name: status.name, ok: false, detail: `${status.state}${status.lastError ? `: ${status.lastError}` : ''} (restarts: ${status.restarts})` };
     };
+  }
+
+  async pause(): Promise<void> {
+    this.paused = true;
+    this.state = 'paused';
+    this.instruments.up(0);
+    await this.restarting;
+    const current = this.current;
+    this.current = undefined;
+    await current?.close().catch(() => undefined);
+    this.state = 'paused';
+  }
+
+  async resume(): Promise<void> {
+    if (!this.paused || this.stopping.signal.aborted) return;
+    this.paused = false;
+    await this.launch();
   }
 
   async stop(): Promise<void> {
@@ -132,11 +151,11 @@ export class Supervisor {
     if (Date.now() - this.startedAt >= this.options.resetAfterMs) this.failures = 0;
     await failed.close().catch(() => undefined);
     if (this.current === failed) this.current = undefined;
-    while (!this.stopping.signal.aborted) {
+    while (!this.stopping.signal.aborted && !this.paused) {
       const delayMs = backoffDelay(++this.failures, { initialDelayMs: this.options.initialDelayMs, maxDelayMs: this.options.maxDelayMs });
       this.options.logger.error(`${this.options.name} stopped; restarting it`, { error, inMs: delayMs, restarts: this.restarts });
       await sleep(delayMs, this.stopping.signal);
-      if (this.stopping.signal.aborted) return;
+      if (this.stopping.signal.aborted || this.paused) return;
       this.restarts++;
       this.instruments.restart();
       try {

@@ -22,6 +22,7 @@ const AGGREGATE_TOPIC: Record<AggregateType, keyof TopicNames> = {
   user: 'users',
   product: 'products',
   inventory: 'inventory',
+  canary: 'canary',
 };
 
 /**

@@ -8,7 +8,7 @@ export interface TopicSpec {
 }
 
 /** Logical topics of the pipeline. Keys are stable; names get an optional prefix (tests use one). */
-export const TOPIC_KEYS = ['orders', 'payments', 'users', 'products', 'inventory', 'ordersEnriched', 'orderChanges', 'deadLetter'] as const;
+export const TOPIC_KEYS = ['orders', 'payments', 'users', 'products', 'inventory', 'ordersEnriched', 'orderChanges', 'deadLetter', 'canary', 'pipelineCanary'] as const;
 export type TopicKey = (typeof TOPIC_KEYS)[number];
 export type TopicNames = Record<TopicKey, string>;
 
@@ -21,6 +21,8 @@ const BASE_NAMES: TopicNames = {
   ordersEnriched: 'shop.orders-enriched.v1',
   orderChanges: 'shop.order-changes.v1',
   deadLetter: 'shop.dead-letter.v1',
+  canary: 'shop.canary.v1',
+  pipelineCanary: 'shop.pipeline-canary.v1',
 };
 
 export function topicNames(prefix = ''): TopicNames {
@@ -33,6 +35,7 @@ export function baseTopicName(key: TopicKey): string {
 }
 
 const WEEK_MS = String(7 * 24 * 3600 * 1000);
+const DAY_MS = String(24 * 3600 * 1000);
 
 export interface TopicLayout {
   /** Partitions of every pipeline topic. Default 6. */
@@ -53,7 +56,11 @@ export interface TopicLayout {
  * Explicit partitions and configs of every topic; nothing relies on broker auto-creation.
  * Event topics (orders, derived records) keep a week for replays; table topics (payments, users,
  * products, inventory: each event carries the aggregate's full state) are compacted, since only
- * the latest state of each key matters to the tables built from them.
+ * the latest state of each key matters to the tables built from them. The canary's topics
+ * (heartbeats, and the heartbeats the streams processed) keep a day: a heartbeat matters for
+ * seconds. shop.canary.v1 is a source of the streams, so it has the common partition count
+ * (the sources are co-partitioned); shop.pipeline-canary.v1 is loaded by the sink like the
+ * derived topics.
  */
 export const DEFAULT_TOPIC_LAYOUT: TopicLayout = { partitions: 6, replicationFactor: 1 };
 
@@ -63,6 +70,7 @@ export function topicSpecs(names: TopicNames, layout: TopicLayout = DEFAULT_TOPI
   const derived = { ...base, partitions: layout.derivedPartitions ?? layout.partitions };
   const retained = { 'cleanup.policy': 'delete', 'retention.ms': WEEK_MS, 'min.insync.replicas': minIsr };
   const compacted = { 'cleanup.policy': 'compact', 'min.insync.replicas': minIsr, 'min.compaction.lag.ms': '60000' };
+  const heartbeats = { 'cleanup.policy': 'delete', 'retention.ms': DAY_MS, 'min.insync.replicas': minIsr };
   return [
     { name: names.orders, ...base, config: retained },
     { name: names.payments, ...base, config: compacted },
@@ -72,6 +80,8 @@ export function topicSpecs(names: TopicNames, layout: TopicLayout = DEFAULT_TOPI
     { name: names.ordersEnriched, ...derived, config: retained },
     { name: names.orderChanges, ...derived, config: retained },
     { name: names.deadLetter, ...base, partitions: 1, config: retained },
+    { name: names.canary, ...base, config: heartbeats },
+    { name: names.pipelineCanary, ...derived, config: heartbeats },
   ];
 }
 

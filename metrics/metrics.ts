@@ -37,3 +37,16 @@ export const noopMetrics: Metrics = { counter: () => noop, gauge: () => noop, hi
 
 /** Latency buckets in seconds, 1 ms to 10 s. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+/**
+ * `shopstream_e2e_latency_seconds{stage}`: from the outbox commit of a change (its committed_at)
+ * to a stage: `kafka` (the relay's publish acknowledged), `streams` (the stream transaction
+ * holding its outputs committed), `clickhouse` (the sink's insert returned: queryable). Declared
+ * alike by the relay, the streams and the sink; buckets up to 2 minutes, for replays and outages.
+ */
+export const E2E_LATENCY = {
+  name: 'shopstream_e2e_latency_seconds',
+  help: 'Outbox commit of a change to a stage of the pipeline: kafka (acknowledged), streams (output committed), clickhouse (queryable)',
+  labelNames: ['stage'],
+  buckets: [...LATENCY_BUCKETS, 30, 60, 120],
+} as const;

@@ -75,12 +75,6 @@ export class MysqlAnalyticsTruth implements AnalyticsReader {
     };
   }
 
-  /** Outbox commit time (epoch µs) of the newest event, or null. */
-  async newestCommittedAt(): Promise<number | null> {
-    const [row] = await this.rows(sql`SELECT created_at FROM outbox ORDER BY id DESC LIMIT 1`);
-    return row?.created_at ? sqlTimeToMicros(row.created_at) : null;
-  }
-
   private async rows(query: Sql): Promise<RowDataPacket[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>(query.sql, query.values);
     return rows;

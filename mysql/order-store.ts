@@ -92,6 +92,13 @@ const toInventory = (row: { product_id: string; on_hand: number; reserved: numbe
   updatedAt: sqlTimeToMicros(row.updated_at),
 });
 
+/** The outbox row of an event; its created_at (the `committed_at` the pipeline measures from) is the insert's time. */
+export function outboxInsert(event: DomainEvent): Sql {
+  return sql`INSERT INTO outbox (event_id, aggregate_type, aggregate_id, aggregate_version, event_type, payload)
+             VALUES (${event.eventId}, ${event.aggregateType}, ${event.aggregateId}, ${event.aggregateVersion}, ${event.eventType},
+                     ${JSON.stringify(event.payload)})`;
+}
+
 /** The write side's store on MySQL/MariaDB. All SQL is parameterized (sql-template-tag). */
 export function mysqlOrderStore(pool: Pool): OrderStore & IdempotencyKeyStore {
   return {
@@ -326,11 +333,7 @@ function unitOfWork(tx: BatchingTransaction): OrderUnitOfWork {
     },
 
     async appendEvent(event: DomainEvent) {
-      tx.defer(
-        sql`INSERT INTO outbox (event_id, aggregate_type, aggregate_id, aggregate_version, event_type, payload)
-            VALUES (${event.eventId}, ${event.aggregateType}, ${event.aggregateId}, ${event.aggregateVersion}, ${event.eventType},
-                    ${JSON.stringify(event.payload)})`,
-      );
+      tx.defer(outboxInsert(event));
     },
 
     async appendAudit(entry) {

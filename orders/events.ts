@@ -11,9 +11,11 @@ import type { Inventory, Order, OrderLine, OrderStatus, Payment, Product, User }
  * co-partitioned with the order) → shop.payments.v1, product → shop.products.v1, inventory
  * (keyed by product) → shop.inventory.v1, user → shop.users.v1. A change of stock by an order
  * (reserved, released, shipped) is a change of each inventory row it touches too: it writes one
- * InventoryAdjusted per row beside the order's event, in the same transaction.
+ * InventoryAdjusted per row beside the order's event, in the same transaction. The canary's
+ * heartbeats (canary/, one aggregate each, version 1) go through the same outbox to
+ * shop.canary.v1; they are no sales fact.
  */
-export type AggregateType = 'order' | 'payment' | 'product' | 'inventory' | 'user';
+export type AggregateType = 'order' | 'payment' | 'product' | 'inventory' | 'user' | 'canary';
 
 export interface DomainEvent<P = unknown> {
   eventId: string;
@@ -34,6 +36,7 @@ export const EVENT_TYPES = [
   'ProductUpserted',
   'InventoryAdjusted',
   'UserRegistered',
+  'PipelineHeartbeat',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,6 +1,6 @@
 import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
-import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
+import { E2E_LATENCY, LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
 import type { ClaimDecision, EventPublisher, OutboxRow, OutboxStore } from './ports.js';
 
 export interface RelayOptions {
@@ -30,6 +30,8 @@ export interface RelayOptions {
   metrics: Metrics;
   logger: Logger;
 }
+
+const KAFKA_STAGE = { stage: 'kafka' };
 
 export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   batchSize: 1_000,
@@ -113,6 +115,7 @@ export class OutboxRelay {
       parkedTotal: metrics.counter({ name: 'shopstream_relay_parked_total', help: 'Outbox events parked after maxAttempts' }),
       purged: metrics.counter({ name: 'shopstream_outbox_purged_total', help: 'Published outbox rows purged after the retention window' }),
       latency: metrics.histogram({ name: 'shopstream_relay_publish_latency_seconds', help: 'Outbox insert to Kafka acknowledgement', buckets: LATENCY_BUCKETS }),
+      endToEnd: metrics.histogram(E2E_LATENCY),
     };
   }
 
@@ -215,7 +218,9 @@ export class OutboxRelay {
     for (const row of rows) {
       if (!published.has(row.id)) continue;
       this.instruments.published.inc({ event_type: row.eventType });
-      this.instruments.latency.observe(Math.max(0, now - row.createdAt) / 1e6);
+      const seconds = Math.max(0, now - row.createdAt) / 1e6;
+      this.instruments.latency.observe(seconds);
+      this.instruments.endToEnd.observe(seconds, KAFKA_STAGE);
     }
     const attemptsOf = new Map(rows.map((row) => [row.id, row.attempts]));
     const failed = outcome.failed.map(({ id, error }) => {

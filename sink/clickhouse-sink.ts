@@ -1,10 +1,11 @@
 import { errorMessage, isRetriable } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { retry } from '../core/retry.js';
-import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
+import { E2E_LATENCY, LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
 import { isMembershipLost, type Consumer, type Kafka } from '../kafka/client.js';
 import type { TopicNames } from '../kafka/topics.js';
 import type { ProductUpsertedPayload } from '../orders/events.js';
+import type { PipelineCanaryRecord } from '../canary/model.js';
 import type { OrderChange, OrderEnriched } from '../orders/records.js';
 import type { AvroRegistry } from '../registry/avro-registry.js';
 import type { AnalyticsWriter, RangeLedger } from './ports.js';
@@ -29,6 +30,12 @@ export interface SinkOptions {
   retryInPlaceMs: number;
   /** Called once when loading cannot go on (a record ClickHouse or the decoder refuses for good). */
   onFatal: (error: unknown) => void;
+  /**
+   * Called right after an insert into `table` returned (its rows are queryable), before the
+   * offsets are committed; must not throw. The canary watcher of this process looks at once.
+   * Default: nothing.
+   */
+  onInserted: (table: LoadedTable) => void;
   metrics: Metrics;
   logger: Logger;
 }
@@ -40,6 +47,7 @@ export const DEFAULT_SINK_OPTIONS: SinkOptions = {
   partitionsConcurrently: 1,
   retryInPlaceMs: 60_000,
   onFatal: () => undefined,
+  onInserted: () => undefined,
   metrics: noopMetrics,
   logger: createLogger('sink'),
 };
@@ -72,9 +80,19 @@ interface PartitionState {
  * The topics the sink loads and their tables (Kafka Connect's configuration on the distributed
  * stack maps the same topics to the same tables; a test holds the two together).
  */
-export function loadedTables(topics: TopicNames): Record<string, 'orders' | 'order_changes' | 'products'> {
-  return { [topics.ordersEnriched]: 'orders', [topics.orderChanges]: 'order_changes', [topics.products]: 'products' };
+export function loadedTables(topics: TopicNames): Record<string, LoadedTable> {
+  return { [topics.ordersEnriched]: 'orders', [topics.orderChanges]: 'order_changes', [topics.products]: 'products', [topics.pipelineCanary]: 'pipeline_canary' };
 }
+
+export type LoadedTable = 'orders' | 'order_changes' | 'products' | 'pipeline_canary';
+
+/**
+ * The outbox commit time (epoch µs) of each table's records, from which the end-to-end latency is
+ * measured: the derived order records carry it as committed_at, the canary's as emitted_at; the
+ * catalog's products do not carry it.
+ */
+const COMMITTED_AT: Record<LoadedTable, string | undefined> = { orders: 'committed_at', order_changes: 'committed_at', pipeline_canary: 'emitted_at', products: undefined };
+const CLICKHOUSE_STAGE = { stage: 'clickhouse' };
 
 /** A pending range in the commit metadata, as sinks before the ledger recorded it. */
 const LEGACY_PENDING = /^shopstream-sink pending (\d+) (\d+)$/;
@@ -85,8 +103,8 @@ class PartitionMovedError extends Error {
 }
 
 /**
- * Loads shop.orders-enriched.v1, shop.order-changes.v1 and the catalog (shop.products.v1) into
- * ClickHouse, exactly once.
+ * Loads shop.orders-enriched.v1, shop.order-changes.v1, the catalog (shop.products.v1) and the
+ * canary's heartbeats (shop.pipeline-canary.v1) into ClickHouse, exactly once.
  *
  * Every insert is one partition's offset range [first, last] with the deduplication token
  * `<topic>-<partition>-<first>-<last>`. Before inserting, the sink records the range in its
@@ -118,8 +136,8 @@ export class ClickHouseSink {
   private failure: unknown;
   private readonly closing = new AbortController();
   private readonly instruments;
-  /** Per topic loaded: its table and how its records are written (the derived order records carry their outbox commit time). */
-  private readonly targets: Map<string, { table: string; write: (records: Record<string, unknown>[], token: string) => Promise<void>; fromOutbox: boolean }>;
+  /** Per topic loaded: its table, how its records are written, and their outbox commit time field. */
+  private readonly targets: Map<string, { table: LoadedTable; write: (records: Record<string, unknown>[], token: string) => Promise<void>; committedAt: string | undefined }>;
 
   constructor(
     kafka: Kafka,
@@ -134,8 +152,9 @@ export class ClickHouseSink {
       orders: (records: Record<string, unknown>[], token: string) => writer.writeOrders(records as unknown as OrderEnriched[], token),
       order_changes: (records: Record<string, unknown>[], token: string) => writer.writeChanges(records as unknown as OrderChange[], token),
       products: (records: Record<string, unknown>[], token: string) => writer.writeProducts(records as unknown as ProductUpsertedPayload[], token),
+      pipeline_canary: (records: Record<string, unknown>[], token: string) => writer.writeCanary(records as unknown as PipelineCanaryRecord[], token),
     };
-    this.targets = new Map(Object.entries(loadedTables(topics)).map(([topic, table]) => [topic, { table, write: writers[table], fromOutbox: table !== 'products' }]));
+    this.targets = new Map(Object.entries(loadedTables(topics)).map(([topic, table]) => [topic, { table, write: writers[table], committedAt: COMMITTED_AT[table] }]));
     this.consumer = kafka.consumer({
       kafkaJS: { groupId: this.options.groupId, fromBeginning: true, autoCommit: false },
       'isolation.level': 'read_committed',
@@ -155,6 +174,7 @@ export class ClickHouseSink {
       batch: metrics.histogram({ name: 'shopstream_sink_batch_size', help: 'Records per ClickHouse insert', buckets: [1, 10, 100, 1_000, 5_000, 20_000] }),
       insertLatency: metrics.histogram({ name: 'shopstream_sink_insert_latency_seconds', help: 'Duration of one ClickHouse insert', buckets: LATENCY_BUCKETS }),
       endToEnd: metrics.histogram({ name: 'shopstream_end_to_end_latency_seconds', help: 'Outbox commit to queryable in ClickHouse', buckets: LATENCY_BUCKETS }),
+      stage: metrics.histogram(E2E_LATENCY),
       retries: metrics.counter({ name: 'shopstream_sink_retries_total', help: 'Sink steps retried after a transient failure', labelNames: ['step'] }),
       rereads: metrics.counter({ name: 'shopstream_sink_rereads_total', help: 'Partitions read again from their committed offset after a failed load' }),
     };
@@ -271,21 +291,28 @@ export class ClickHouseSink {
   /** Inserts the recorded range under its token, then commits past it. */
   private async load(topic: string, partition: number, state: PartitionState, range: Range): Promise<void> {
     const token = `${topic}-${partition}-${range.first}-${range.last}`;
-    const { table, write, fromOutbox } = this.targets.get(topic)!;
+    const { table, write, committedAt } = this.targets.get(topic)!;
     const records = await this.step('decode', state.assignment, () => Promise.all(range.messages.map(async (message) => (await this.registry.decode(message.value)).value)));
     const started = performance.now();
     if (records.length > 0) await this.step('insert', state.assignment, () => write(records, token));
     const inserted = performance.now();
+    // Queryable from here: the insert returned (not a column DEFAULT evaluated while the block was formed).
+    const queryableAt = Date.now() * 1000;
+    if (records.length > 0) this.options.onInserted(table);
     const next = range.last + 1n;
     await this.step('commit', state.assignment, () => this.consumer.commitOffsets([{ topic, partition, offset: String(next), metadata: '' }]));
     state.next = next;
     state.pending = undefined;
     if (records.length === 0) return;
-    const now = Date.now() * 1000;
     this.instruments.insertLatency.observe((inserted - started) / 1000);
     this.instruments.rows.inc({ table }, records.length);
     this.instruments.batch.observe(records.length);
-    if (fromOutbox) for (const r of records) this.instruments.endToEnd.observe(Math.max(0, now - Number(r.committed_at)) / 1e6);
+    if (!committedAt) return;
+    for (const r of records) {
+      const seconds = Math.max(0, queryableAt - Number(r[committedAt])) / 1e6;
+      this.instruments.endToEnd.observe(seconds);
+      this.instruments.stage.observe(seconds, CLICKHOUSE_STAGE);
+    }
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { PipelineCanaryRecord } from '../canary/model.js';
 import type { ProductUpsertedPayload } from '../orders/events.js';
 import type { OrderChange, OrderEnriched } from '../orders/records.js';
 
@@ -10,6 +11,8 @@ export interface AnalyticsWriter {
   writeChanges(records: OrderChange[], dedupToken: string): Promise<void>;
   /** The catalog's product states (ProductUpserted), latest version per product. */
   writeProducts(records: ProductUpsertedPayload[], dedupToken: string): Promise<void>;
+  /** The canary's heartbeats as the streams processed them (pipeline_canary). */
+  writeCanary(records: PipelineCanaryRecord[], dedupToken: string): Promise<void>;
 }
 
 /**

@@ -3,7 +3,7 @@ import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { DependencyError, errorMessage, isRetriable, ShopstreamError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { backoffDelay, retry, sleep } from '../core/retry.js';
-import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
+import { E2E_LATENCY, LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
 import { createKafka, type Admin, type Consumer, type Kafka, type KafkaOptions, type Producer } from '../kafka/client.js';
 import { TransactionError, Transactions, transactionErrorKind } from '../kafka/transactions.js';
 import { ensureTopics } from '../kafka/topics.js';
@@ -65,6 +65,8 @@ export const DEFAULT_STREAMS_OPTIONS: Omit<StreamsOptions, 'applicationId'> = {
   logger: createLogger('streams'),
 };
 
+const STREAMS_STAGE = { stage: 'streams' };
+
 export function changelogTopic(applicationId: string, store: string): string {
   return `${applicationId}-${store}-changelog`;
 }
@@ -115,9 +117,13 @@ export class KafkaStreams {
   private readonly closing = new AbortController();
   private punctuation: NodeJS.Timeout | undefined;
   private committer: NodeJS.Timeout | undefined;
-  /** The transaction in progress: what it consumed (from where, up to where) and which tasks wrote. */
+  /**
+   * The transaction in progress: what it consumed (from where, up to where), which tasks wrote,
+   * and the outbox commit times (committed_at, epoch µs) of its input records, observed as the
+   * `streams` stage of the end-to-end latency once it committed.
+   */
   private open:
-    | { transaction: Producer; began: number; records: number; from: Map<string, TopicOffset>; to: Map<string, TopicOffset>; tasks: Map<number, StreamTask> }
+    | { transaction: Producer; began: number; records: number; from: Map<string, TopicOffset>; to: Map<string, TopicOffset>; tasks: Map<number, StreamTask>; committedAt: number[] }
     | undefined;
   private failure: unknown;
   /** Aborts in a row (reset by a commit): the next transaction waits backoffDelay(n). */
@@ -170,6 +176,7 @@ export class KafkaStreams {
         labelNames: ['topic'],
         buckets: LATENCY_BUCKETS,
       }),
+      endToEnd: metrics.histogram(E2E_LATENCY),
     };
   }
 
@@ -342,6 +349,8 @@ export class KafkaStreams {
         const result = await task.processRaw(raw);
         for (const output of result.outputs) outputs.push({ ...output, source: raw });
         if (result.deadLetter) deadLetters.push({ raw, ...result.deadLetter });
+        const committedAt = raw.headers.committed_at;
+        if (committedAt !== undefined) open.committedAt.push(Number(committedAt));
       }
       open.to.set(key, { topic, partition, offset: String(BigInt(messages[messages.length - 1]!.offset) + 1n) });
       open.records += messages.length;
@@ -386,7 +395,7 @@ export class KafkaStreams {
     const wait = this.pausedUntil - Date.now();
     if (wait > 0) await sleep(wait, this.closing.signal);
     await this.transactions.begin();
-    this.open = { transaction: this.producer, began: Date.now(), records: 0, from: new Map(), to: new Map(), tasks: new Map() };
+    this.open = { transaction: this.producer, began: Date.now(), records: 0, from: new Map(), to: new Map(), tasks: new Map(), committedAt: [] };
     return this.open;
   }
 
@@ -410,6 +419,8 @@ export class KafkaStreams {
     this.consecutiveAborts = 0;
     for (const task of open.tasks.values()) task.commitStores();
     this.instruments.transactions.inc();
+    const now = Date.now() * 1000;
+    for (const committedAt of open.committedAt) this.instruments.endToEnd.observe(Math.max(0, now - committedAt) / 1e6, STREAMS_STAGE);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { Serde } from '../api.js';
 import { avroSinkSerde, avroSourceSerde, stringSerde } from '../serdes.js';
 import { keyValueStore } from '../state.js';
 import { Topology } from '../topology.js';
+import { CANARY_SINK, CanaryProcessor } from './canary.js';
 import {
   CHANGES_SINK,
   ENRICHED_SINK,
@@ -20,10 +21,16 @@ export interface ShopstreamSerdes {
   source: Serde<Decoded>;
   enriched: Serde<any>;
   change: Serde<any>;
+  canary: Serde<any>;
 }
 
 export function registrySerdes(registry: AvroRegistry): ShopstreamSerdes {
-  return { source: avroSourceSerde(registry), enriched: avroSinkSerde(registry, 'OrderEnriched'), change: avroSinkSerde(registry, 'OrderChange') };
+  return {
+    source: avroSourceSerde(registry),
+    enriched: avroSinkSerde(registry, 'OrderEnriched'),
+    change: avroSinkSerde(registry, 'OrderChange'),
+    canary: avroSinkSerde(registry, 'PipelineCanary'),
+  };
 }
 
 /**
@@ -32,7 +39,9 @@ export function registrySerdes(registry: AvroRegistry): ShopstreamSerdes {
  *   shop.orders.v1   → order-versioning (stores order-state, payments; global users, products)
  *                        → shop.orders-enriched.v1 (latest state)
  *                        → shop.order-changes.v1 (signed rows)
- * shop.orders.v1 and shop.payments.v1 are co-partitioned (both keyed by order id).
+ *   shop.canary.v1   → canary → shop.pipeline-canary.v1 (the heartbeats as processed)
+ * shop.orders.v1, shop.payments.v1 (both keyed by order id) and shop.canary.v1 are co-partitioned:
+ * a heartbeat goes through the task, and the transactions, of the orders of its partition.
  */
 export function buildShopstreamTopology(topics: TopicNames, serdes: ShopstreamSerdes): Topology {
   return new Topology()
@@ -63,5 +72,8 @@ export function buildShopstreamTopology(topics: TopicNames, serdes: ShopstreamSe
     .addStateStore(keyValueStore(ORDER_STATE_STORE), 'order-versioning')
     .addStateStore(keyValueStore(PAYMENTS_STORE), 'payments-table', 'order-versioning')
     .addSink(ENRICHED_SINK, topics.ordersEnriched, { key: stringSerde, value: serdes.enriched }, 'order-versioning')
-    .addSink(CHANGES_SINK, topics.orderChanges, { key: stringSerde, value: serdes.change }, 'order-versioning');
+    .addSink(CHANGES_SINK, topics.orderChanges, { key: stringSerde, value: serdes.change }, 'order-versioning')
+    .addSource('canary-source', [topics.canary], { key: stringSerde, value: serdes.source })
+    .addProcessor('canary', () => new CanaryProcessor(), 'canary-source')
+    .addSink(CANARY_SINK, topics.pipelineCanary, { key: stringSerde, value: serdes.canary }, 'canary');
 }

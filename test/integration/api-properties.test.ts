@@ -13,7 +13,6 @@ import { ClickHouseAnalytics } from '../../clickhouse/analytics.js';
 import { createClickHouse } from '../../clickhouse/client.js';
 import { migrateClickHouse } from '../../clickhouse/migrate.js';
 import { mysqlAdminStore } from '../../mysql/admin-store.js';
-import { MysqlAnalyticsTruth } from '../../mysql/analytics-truth.js';
 import { adjustInventory, createProduct, registerUser } from '../../orders/catalog-service.js';
 import { capturePayment, changeOrderStatus, deleteOrder, placeOrder } from '../../orders/order-service.js';
 import { startApi, type ApiHarness } from '../support/api.js';
@@ -94,7 +93,7 @@ describe('every route: random input never gets a 5xx, and a refusal changes noth
     const deps: ApiDeps = {
       orders: api.deps,
       admin: { tokens: admin, audit: admin },
-      analytics: { store: new ClickHouseAnalytics(clickhouse, database), newestCommittedAt: () => new MysqlAnalyticsTruth(api.pool).newestCommittedAt() },
+      analytics: { store: new ClickHouseAnalytics(clickhouse, database) },
     };
     routes = apiRoutes(deps);
     server = createServer(createApp(deps, { rateLimit: { perSecond: 0, burst: 0 } }));

@@ -59,8 +59,13 @@ describe('aggregates are exact under updates and deletes', () => {
       const response = await fetch(`${isolated.pipeline.url}/api/analytics${path}`);
       expect(response.status, path).toBe(200);
     }
-    const health = await (await fetch(`${isolated.pipeline.url}/api/analytics/health`)).json();
-    expect(health).toEqual({ reachable: true, freshnessSeconds: 0 });
+    // Freshness is the age of the newest canary heartbeat in ClickHouse: within an interval (5 s)
+    // and a round trip while the pipeline keeps up.
+    const health = (await (await fetch(`${isolated.pipeline.url}/api/analytics/health`)).json()) as { reachable: boolean; freshnessSeconds: number; newestHeartbeatAt: string };
+    expect(health).toMatchObject({ reachable: true, freshnessSeconds: expect.any(Number), newestHeartbeatAt: expect.any(String) });
+    expect(health.freshnessSeconds).toBeGreaterThan(0);
+    expect(health.freshnessSeconds).toBeLessThan(10);
+    expect(Date.now() - Date.parse(health.newestHeartbeatAt)).toBeCloseTo(health.freshnessSeconds * 1000, -3);
     const bad = await fetch(`${isolated.pipeline.url}/api/analytics/top-products?limit=0`);
     expect(bad.status).toBe(400);
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PipelineCanaryRecord } from '../../canary/model.js';
 import { createClickHouse } from '../../clickhouse/client.js';
 import { ClickHouseRejectedError } from '../../clickhouse/errors.js';
 import { migrateClickHouse } from '../../clickhouse/migrate.js';
@@ -41,6 +42,9 @@ class FaultyWriter implements AnalyticsWriter {
   }
   writeProducts(records: ProductUpsertedPayload[], token: string) {
     return this.run(() => this.inner.writeProducts(records, token));
+  }
+  writeCanary(records: PipelineCanaryRecord[], token: string) {
+    return this.inner.writeCanary(records, token);
   }
   private async run(write: () => Promise<void>): Promise<void> {
     const call = ++this.calls;
@@ -287,6 +291,7 @@ describe('sink recovery after failed inserts', () => {
         if (++calls === 5) await real.writeChanges(records, `${token}-again`);
       },
       writeProducts: (records, token) => real.writeProducts(records, token),
+      writeCanary: (records, token) => real.writeCanary(records, token),
     };
     const expected = expectedOf(produced);
     await loadWithFaults(t, new FaultyWriter(broken, new Map()), real, { maxBatchSize: 7 }, expected.changes.length + expected.states.length + 1, rowCount(database));

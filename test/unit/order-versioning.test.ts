@@ -39,7 +39,7 @@ const refunded = (orderId: string, version: number) => event('OrderRefunded', { 
 const deleted = (orderId: string, version: number) => event('OrderDeleted', { orderId, version, deletedBy: 'alice', reason: 'test', deletedAt: 1_764_000_400_000_000 });
 
 function driver() {
-  const d = new TopologyTestDriver(buildShopstreamTopology(topics, { source: bypassed, enriched: bypassed, change: bypassed }));
+  const d = new TopologyTestDriver(buildShopstreamTopology(topics, { source: bypassed, enriched: bypassed, change: bypassed, canary: bypassed }));
   d.pipeInput(topics.users, USER, event('UserRegistered', { userId: USER, version: 1, email: 'a@b.c', name: 'Ada', registeredAt: 0 }));
   d.pipeInput(topics.products, PRODUCT, event('ProductUpserted', { productId: PRODUCT, version: 1, sku: 'S', name: 'Lamp', category: 'Home', price: '12.50', currency: 'USD', updatedAt: 0 }));
   return d;
