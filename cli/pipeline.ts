@@ -177,7 +177,11 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
 
     let canary: CanaryWatcher | undefined;
     if (has('api') && canaryIntervalMs > 0) {
+      // With the embedded engine every heartbeat is inserted by this process's sink, which pokes
+      // the watcher: polling is only a fallback then (a look costs ~4 ms of this process's CPU).
+      const onlyLocalInserts = has('sink') && !config.clickhouse.url;
       const watcher = new CanaryWatcher(new ClickHouseCanaryArrivals(clickhouse!, config.clickhouse.database), mysqlHeartbeatLog(pool!), {
+        ...(onlyLocalInserts ? { pollMs: 1_000 } : {}),
         ...config.canary,
         intervalMs: canaryIntervalMs,
         metrics,
