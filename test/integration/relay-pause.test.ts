@@ -9,7 +9,7 @@ import { kafkaDown, kafkaUp } from '../../stack/kafka.js';
 import { resolveStackOptions, type StackOptions } from '../../stack/options.js';
 import { startApi, type ApiHarness } from '../support/api.js';
 import { freePort } from '../support/process.js';
-import { readTopic, testRelay, testTopics, unpublishedCount, versionsByKey, type TestTopics } from '../support/relay.js';
+import { firstCopies, readTopic, testRelay, testTopics, unpublishedCount, versionsByKey, type TestTopics } from '../support/relay.js';
 import { runWorkload } from '../support/workload.js';
 
 /**
@@ -78,8 +78,7 @@ describe('relay through a stalled broker', () => {
       const records = await readTopic(t.topics.orders, t.registry, (r) => new Set(r.map((x) => x.eventId)).size >= Number(expected[0]!.n), { kafka, timeoutMs: 60_000 });
       // A batch whose publish timed out after it reached the broker is sent again (its repeats
       // carry the same event_id and are dropped downstream): the first copy of each event counts.
-      const seen = new Set<string>();
-      const firsts = [...records].sort((a, b) => a.partition - b.partition || a.offset - b.offset).filter((r) => !seen.has(r.eventId) && seen.add(r.eventId));
+      const firsts = firstCopies(records);
       const outOfOrder = [...versionsByKey(firsts)].filter(([, versions]) => versions.some((v, i) => v !== i + 1));
       if (outOfOrder.length > 0) {
         const ids = outOfOrder.slice(0, 3).map(([key]) => key.slice(0, 6));

@@ -5,7 +5,7 @@ import { createMysqlPool } from '../../mysql/pool.js';
 import { mysqlOutboxStore } from '../../mysql/outbox-store.js';
 import { waitFor } from '../../core/retry.js';
 import { createTestDatabase, deleteTopics } from '../support/env.js';
-import { aggregates, insertEvents, readTopic, testRelay, testTopics, unpublishedCount, versionsByKey, type TestTopics } from '../support/relay.js';
+import { aggregates, firstCopies, insertEvents, readTopic, testRelay, testTopics, unpublishedCount, versionsByKey, type TestTopics } from '../support/relay.js';
 
 /** The outbox relay against the real MariaDB, Kafka and Schema Registry. */
 describe('outbox relay', () => {
@@ -88,9 +88,15 @@ describe('outbox relay', () => {
       wanted.has(r.eventId),
     );
     expect(new Set(records.map((r) => r.eventId)).size).toBe(20_000);
-    expect(records).toHaveLength(20_000); // nothing published twice
+    // Nothing is published twice, except the events of a send that failed (under load a send can
+    // time out after the broker took it; the relay then sends the batch again).
+    const resent = new Set(relays.flatMap((r) => [...r.resent]));
+    const counts = new Map<string, number>();
+    for (const r of records) counts.set(r.eventId, (counts.get(r.eventId) ?? 0) + 1);
+    expect([...counts].filter(([id, n]) => n > 1 && !resent.has(id))).toEqual([]);
+    if (resent.size === 0) expect(records).toHaveLength(20_000);
     const inOrder = Array.from({ length: 40 }, (_, i) => i + 1);
-    for (const [key, versions] of versionsByKey(records)) expect(versions, key).toEqual(inOrder);
+    for (const [key, versions] of versionsByKey(firstCopies(records))) expect(versions, key).toEqual(inOrder);
   });
 
   it('parks a poison row after its attempts; its aggregate waits behind it, others flow; retry re-queues it', async () => {

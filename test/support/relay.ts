@@ -56,13 +56,21 @@ export async function testTopics(kafka: KafkaOptions = entry.kafka, partitions =
   return { prefix, topics, registry };
 }
 
-/** A relay over `pool` publishing to the test's topics; `published` records what it published. */
+/**
+ * A relay over `pool` publishing to the test's topics; `published` records what it published,
+ * `resent` the events of sends that failed (a send that timed out may have reached the broker, so
+ * these are the only events Kafka may hold twice).
+ */
 export function testRelay(pool: Pool, t: TestTopics, options: Partial<RelayOptions> = {}, kafka: KafkaOptions = entry.kafka) {
   const publisher = new KafkaOutboxPublisher(createKafka(kafka), t.registry, { topics: t.topics, lingerMs: 2, producerConfig: {}, sendTimeoutMs: 5_000 });
   const published = new Set<string>();
+  const resent = new Set<string>();
   const recording = {
     publish: async (rows: Parameters<typeof publisher.publish>[0]) => {
-      const outcome = await publisher.publish(rows);
+      const outcome = await publisher.publish(rows).catch((error: unknown) => {
+        for (const row of rows) resent.add(row.eventId);
+        throw error;
+      });
       const byId = new Map(rows.map((row) => [row.id, row.eventId]));
       for (const id of outcome.published) published.add(byId.get(id)!);
       return outcome;
@@ -73,6 +81,7 @@ export function testRelay(pool: Pool, t: TestTopics, options: Partial<RelayOptio
   return {
     relay,
     published,
+    resent,
     async close() {
       await relay.stop();
       await publisher.close();
@@ -123,6 +132,12 @@ export async function readTopic(
   while (!done(records) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   await consumer.disconnect();
   return records;
+}
+
+/** The first copy of each event, in log order (repeats of a re-sent batch share its event_id). */
+export function firstCopies(records: ReadRecord[]): ReadRecord[] {
+  const seen = new Set<string>();
+  return [...records].sort((a, b) => a.partition - b.partition || a.offset - b.offset).filter((r) => !seen.has(r.eventId) && seen.add(r.eventId));
 }
 
 /** Per aggregate (key), the versions in the order Kafka holds them (one partition per key). */
