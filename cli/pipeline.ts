@@ -14,6 +14,7 @@ import { migrateClickHouse } from '../clickhouse/migrate.js';
 import { DeletedOrderPurger } from '../clickhouse/purge.js';
 import { ClickHouseAnalyticsWriter } from '../clickhouse/writer.js';
 import { createLogger } from '../core/log.js';
+import { gatedReads, SwapGate } from '../core/swap-gate.js';
 import { Supervisor, type RoleStatus, type SupervisedRole, type SupervisorOptions } from '../core/supervisor.js';
 import { createKafka, kafkaReadiness, type KafkaOptions } from '../kafka/client.js';
 import { KafkaOutboxPublisher } from '../kafka/outbox-publisher.js';
@@ -37,6 +38,8 @@ import { OutboxRelay, type RelayOptions } from '../relay/relay.js';
 import { ClickHouseSink } from '../sink/clickhouse-sink.js';
 import { KafkaStreams } from '../streams/kafka-streams.js';
 import { buildShopstreamTopology, registrySerdes } from '../streams/shopstream/topology.js';
+import type { Replay, ReplayOptions } from '../replay/replay.js';
+import { createReplay } from './replay-wiring.js';
 
 export const ROLES = ['api', 'relay', 'streams', 'sink', 'monitor'] as const;
 
@@ -106,6 +109,11 @@ export interface Pipeline {
   /** Stops a supervised role of this process until `resumeRole` (operations, tests); /readyz names it meanwhile. */
   pauseRole(name: 'streams' | 'sink'): Promise<void>;
   resumeRole(name: 'streams' | 'sink'): Promise<void>;
+  /**
+   * A replay run by this process (it needs the sink and api roles): its swap pauses this
+   * process's sink and holds the API's analytics reads meanwhile. `close` it after use.
+   */
+  openReplay(options?: Partial<ReplayOptions>): Promise<{ replay: Replay; close: () => Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -119,6 +127,8 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
   const has = (role: Role) => config.roles.includes(role);
   const metrics = new PrometheusMetrics();
   const topics = topicNames(config.topicPrefix);
+  // Analytics reads pass this gate; a replay's swap holds it while it exchanges tables.
+  const gate = new SwapGate();
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const step of stops.reverse()) await step().catch((error) => logger.warn('stop step failed', { error }));
@@ -271,7 +281,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
           orders,
           admin: adminStore && { tokens: adminStore, audit: adminStore },
           analytics:
-            clickhouse && has('api') ? { store: new ClickHouseAnalytics(clickhouse, config.clickhouse.database) } : undefined,
+            clickhouse && has('api') ? { store: gatedReads(new ClickHouseAnalytics(clickhouse, config.clickhouse.database), gate) } : undefined,
           readiness,
           metricsEndpoint: metrics,
         },
@@ -308,6 +318,24 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       roleStatus: () => supervisors.map((s) => s.status()),
       pauseRole: (name) => supervisor(name).pause(),
       resumeRole: (name) => supervisor(name).resume(),
+      openReplay: async (options) => {
+        if (!has('sink') || !has('api')) throw new Error('a replay runs in the process with the sink and api roles');
+        const sink = supervisor('sink');
+        return createReplay(
+          {
+            kafka,
+            kafkaOptions: config.kafka,
+            registry,
+            clickhouse: clickhouse!,
+            database: config.clickhouse.database,
+            pool: pool!,
+            topics,
+            sinkGroup: `${config.groupPrefix}-sink`,
+            live: { sink: { pause: () => sink.pause(), resume: () => sink.resume() }, gate },
+          },
+          options,
+        );
+      },
       stop,
     };
   } catch (error) {

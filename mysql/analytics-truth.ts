@@ -80,3 +80,16 @@ export class MysqlAnalyticsTruth implements AnalyticsReader {
     return rows;
   }
 }
+
+/**
+ * What a reconciliation compares: the UTC days from the first to the last order (today when there
+ * are none) and the first `users` users by id.
+ */
+export async function reconcileScope(pool: Pool, users: number): Promise<{ from: string; to: string; users: string[] }> {
+  const [[range]] = (await pool.query(
+    "SELECT DATE_FORMAT(MIN(created_at), '%Y-%m-%d') AS first, DATE_FORMAT(MAX(created_at), '%Y-%m-%d') AS last FROM orders",
+  )) as unknown as [[{ first: string | null; last: string | null }]];
+  const [rows] = (await pool.query('SELECT id FROM users ORDER BY id LIMIT ?', [users])) as unknown as [{ id: string }[]];
+  const today = new Date().toISOString().slice(0, 10);
+  return { from: range?.first ?? today, to: range?.last ?? today, users: rows.map((u) => u.id) };
+}

@@ -86,6 +86,20 @@ export function loadedTables(topics: TopicNames): Record<string, LoadedTable> {
 
 export type LoadedTable = 'orders' | 'order_changes' | 'products' | 'pipeline_canary';
 
+/** Writes decoded records of a loaded table's topic into it (a repeated token is a no-op). */
+export function writeTable(writer: AnalyticsWriter, table: LoadedTable, records: Record<string, unknown>[], token: string): Promise<void> {
+  switch (table) {
+    case 'orders':
+      return writer.writeOrders(records as unknown as OrderEnriched[], token);
+    case 'order_changes':
+      return writer.writeChanges(records as unknown as OrderChange[], token);
+    case 'products':
+      return writer.writeProducts(records as unknown as ProductUpsertedPayload[], token);
+    case 'pipeline_canary':
+      return writer.writeCanary(records as unknown as PipelineCanaryRecord[], token);
+  }
+}
+
 /**
  * The outbox commit time (epoch µs) of each table's records, from which the end-to-end latency is
  * measured: the derived order records carry it as committed_at, the canary's as emitted_at; the
@@ -135,6 +149,7 @@ export class ClickHouseSink {
   private assignments = 0;
   private failure: unknown;
   private readonly closing = new AbortController();
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly instruments;
   /** Per topic loaded: its table, how its records are written, and their outbox commit time field. */
   private readonly targets: Map<string, { table: LoadedTable; write: (records: Record<string, unknown>[], token: string) => Promise<void>; committedAt: string | undefined }>;
@@ -148,13 +163,12 @@ export class ClickHouseSink {
     options: Partial<SinkOptions> = {},
   ) {
     this.options = { ...DEFAULT_SINK_OPTIONS, ...options };
-    const writers = {
-      orders: (records: Record<string, unknown>[], token: string) => writer.writeOrders(records as unknown as OrderEnriched[], token),
-      order_changes: (records: Record<string, unknown>[], token: string) => writer.writeChanges(records as unknown as OrderChange[], token),
-      products: (records: Record<string, unknown>[], token: string) => writer.writeProducts(records as unknown as ProductUpsertedPayload[], token),
-      pipeline_canary: (records: Record<string, unknown>[], token: string) => writer.writeCanary(records as unknown as PipelineCanaryRecord[], token),
-    };
-    this.targets = new Map(Object.entries(loadedTables(topics)).map(([topic, table]) => [topic, { table, write: writers[table], committedAt: COMMITTED_AT[table] }]));
+    this.targets = new Map(
+      Object.entries(loadedTables(topics)).map(([topic, table]) => [
+        topic,
+        { table, write: (records: Record<string, unknown>[], token: string) => writeTable(writer, table, records, token), committedAt: COMMITTED_AT[table] },
+      ]),
+    );
     this.consumer = kafka.consumer({
       kafkaJS: { groupId: this.options.groupId, fromBeginning: true, autoCommit: false },
       'isolation.level': 'read_committed',
@@ -188,21 +202,29 @@ export class ClickHouseSink {
       eachBatch: async ({ batch }) => {
         // A stopped sink loads nothing more; its successor starts from the committed offsets.
         if (this.failure || this.closing.signal.aborted) return;
+        const work = this.handle(batch.topic, batch.partition, batch.messages);
+        this.inFlight.add(work);
         try {
-          await this.handle(batch.topic, batch.partition, batch.messages);
+          await work;
         } catch (error) {
           if (this.closing.signal.aborted) return;
           if (!(error instanceof PartitionMovedError) && !isRetriable(error)) return this.fail(error);
           this.reread(batch.topic, batch.partition);
           if (isRetriable(error)) this.options.logger.warn('load failed; the partition is read again from its committed offset', { topic: batch.topic, partition: batch.partition, error });
+        } finally {
+          this.inFlight.delete(work);
         }
       },
     });
   }
 
-  /** Stops loading: a load in progress ends at its next step (its range stays recorded). */
+  /**
+   * Stops loading: a load in progress ends at its next step (its range stays recorded), and no
+   * step of this instance runs once `close` resolved (a replay swaps tables only then).
+   */
   async close(): Promise<void> {
     this.closing.abort();
+    await Promise.allSettled([...this.inFlight]);
     await this.consumer.disconnect().catch(() => undefined);
   }
 
@@ -326,6 +348,7 @@ export class ClickHouseSink {
       return await retry(
         async () => {
           if (moved()) throw new PartitionMovedError(`the partition moved during ${name}`);
+          if (this.closing.signal.aborted) throw new PartitionMovedError(`the sink closed before ${name}`);
           return await operation();
         },
         {

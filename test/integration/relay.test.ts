@@ -88,13 +88,17 @@ describe('outbox relay', () => {
       wanted.has(r.eventId),
     );
     expect(new Set(records.map((r) => r.eventId)).size).toBe(20_000);
-    // Nothing is published twice, except the events of a send that failed (under load a send can
-    // time out after the broker took it; the relay then sends the batch again).
-    const resent = new Set(relays.flatMap((r) => [...r.resent]));
+    // Kafka holds no event more often than the relays sent it: a repeat comes only from a send
+    // that failed (it may have reached the broker) or a claim run again, never from a broker-side
+    // duplicate (idempotent producer) or two claims taking the same row (checked above).
+    const sends = new Map<string, number>();
+    for (const r of relays) for (const [id, n] of r.sends) sends.set(id, (sends.get(id) ?? 0) + n);
     const counts = new Map<string, number>();
     for (const r of records) counts.set(r.eventId, (counts.get(r.eventId) ?? 0) + 1);
-    expect([...counts].filter(([id, n]) => n > 1 && !resent.has(id))).toEqual([]);
-    if (resent.size === 0) expect(records).toHaveLength(20_000);
+    expect([...counts].filter(([id, n]) => n > (sends.get(id) ?? 0))).toEqual([]);
+    const resent = [...sends.values()].filter((n) => n > 1).length;
+    if (resent > 0) console.log(`relay test: ${resent} events were sent more than once (failed sends or claims run again)`);
+    else expect(records).toHaveLength(20_000);
     const inOrder = Array.from({ length: 40 }, (_, i) => i + 1);
     for (const [key, versions] of versionsByKey(firstCopies(records))) expect(versions, key).toEqual(inOrder);
   });
