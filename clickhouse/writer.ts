@@ -74,7 +74,7 @@ export class ClickHouseAnalyticsWriter implements AnalyticsWriter, RangeLedger {
     try {
       const result = await this.client.query({
         query: `SELECT toString(first) AS first, toString(last) AS last FROM ${this.db}.sink_ranges
-                WHERE topic = {topic:String} AND partition = {partition:UInt32} ORDER BY first DESC LIMIT 1`,
+                WHERE topic = {topic:String} AND partition = {partition:UInt32} ORDER BY first DESC, recorded_at DESC LIMIT 1`,
         query_params: { topic, partition },
         format: 'JSONEachRow',
       });

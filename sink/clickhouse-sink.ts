@@ -150,6 +150,7 @@ export class ClickHouseSink {
   private failure: unknown;
   private readonly closing = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly partitionWork = new Map<string, Promise<void>>();
   private readonly instruments;
   /** Per topic loaded: its table, how its records are written, and their outbox commit time field. */
   private readonly targets: Map<string, { table: LoadedTable; write: (records: Record<string, unknown>[], token: string) => Promise<void>; committedAt: string | undefined }>;
@@ -202,7 +203,15 @@ export class ClickHouseSink {
       eachBatch: async ({ batch }) => {
         // A stopped sink loads nothing more; its successor starts from the committed offsets.
         if (this.failure || this.closing.signal.aborted) return;
-        const work = this.handle(batch.topic, batch.partition, batch.messages);
+        // One load of a partition at a time, also across a rebalance that hands the partition
+        // back while a load of the earlier assignment still runs: the new assignment reads the
+        // ledger only once the old load's steps are over (it stops at its next step).
+        const key = `${batch.topic}:${batch.partition}`;
+        const previous = this.partitionWork.get(key);
+        const work = (previous ?? Promise.resolve()).then(() => (this.failure || this.closing.signal.aborted ? undefined : this.handle(batch.topic, batch.partition, batch.messages)));
+        const settled = work.catch(() => undefined);
+        this.partitionWork.set(key, settled);
+        void settled.then(() => this.partitionWork.get(key) === settled && this.partitionWork.delete(key));
         this.inFlight.add(work);
         try {
           await work;
