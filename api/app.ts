@@ -6,11 +6,12 @@ import { createLogger, type Logger } from '../core/log.js';
 import { LATENCY_BUCKETS, noopMetrics, type Metrics } from '../metrics/metrics.js';
 import type { OrderServiceDeps } from '../orders/deps.js';
 import { adminRoutes } from './admin-routes.js';
+import { opsRoutes } from './ops-routes.js';
 import { analyticsRoutes, type AnalyticsDeps } from './analytics-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { openApiDocument } from './openapi.js';
 import { orderRoutes } from './order-routes.js';
-import type { MetricsEndpoint, ReadinessCheck } from './ports.js';
+import type { MetricsEndpoint, OpsJobs, ReadinessCheck } from './ports.js';
 import { problemHandler } from './problem.js';
 import { rateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { mount, unmatchedAdminCall, type MountDeps, type RouteSpec } from './route.js';
@@ -53,6 +54,8 @@ export interface ApiDeps {
   analytics?: AnalyticsDeps;
   readiness?: ReadinessCheck[];
   metricsEndpoint?: MetricsEndpoint;
+  /** Long operations run in this process (served with `admin`). */
+  ops?: OpsJobs;
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public', import.meta.url));
@@ -62,6 +65,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...(deps.orders ? [...orderRoutes(deps.orders), ...catalogRoutes(deps.orders)] : []),
     ...(deps.orders && deps.admin ? adminRoutes(deps.orders, deps.admin.audit) : []),
+    ...(deps.admin && deps.ops ? opsRoutes(deps.ops, deps.admin.audit) : []),
     ...(deps.analytics ? analyticsRoutes(deps.analytics) : []),
   ];
 }

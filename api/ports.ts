@@ -78,3 +78,26 @@ export interface MetricsEndpoint {
   readonly contentType: string;
   render(): Promise<string>;
 }
+
+/** A long operation's state as the ops routes report it; `lines` from index `since` on. */
+export interface OpsJobView {
+  id: string;
+  command: string;
+  state: 'running' | 'done';
+  exitCode: number | null;
+  lines: string[];
+  /** Index of the next line (pass it as `since`). */
+  next: number;
+  progress: { phase: string; done: number; total: number } | null;
+}
+
+/**
+ * Long operations (replay, reconcile) run by the process that owns the analytics engine, so the
+ * CLI reaches the embedded engine through its API. A job runs once; its output is kept until the
+ * process ends.
+ */
+export interface OpsJobs {
+  readonly commands: readonly string[];
+  start(command: string, args: string[]): string;
+  view(id: string, since: number): OpsJobView | undefined;
+}

@@ -29,7 +29,7 @@ export const USAGE = {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-function strict<const O extends Options>(args: string[], options: O, usage: string, maxPositionals: number) {
+export function strict<const O extends Options>(args: string[], options: O, usage: string, maxPositionals: number) {
   let parsed;
   try {
     parsed = parseArgs({ args, options, strict: true as const, allowPositionals: true as const });

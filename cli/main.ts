@@ -13,6 +13,8 @@ const USAGE = `usage: shopstream <command>
   outbox failed | outbox retry <id>        parked outbox events; re-queue one
   schemas check | schemas register         check the .avsc files against the registry; register them
   reconcile [--users N]                    compare every ClickHouse aggregate with MySQL; print the drift
+  replay [--tables T,…] [--from T] [--to T] rebuild analytics tables from Kafka into shadows and swap them in
+  replay status|resume|swap|rollback|cleanup   (and replay --outbox --from-id N --to-id M: publish outbox rows again)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'schemas': {
       const { schemasCommand } = await import('./schemas-command.js');
       return schemasCommand(config, rest);
+    }
+    case 'replay': {
+      const { replayCommand } = await import('./replay-command.js');
+      return replayCommand(config, rest);
     }
     case 'reconcile': {
       const { reconcileCommand } = await import('./reconcile-command.js');

@@ -39,6 +39,9 @@ import { ClickHouseSink } from '../sink/clickhouse-sink.js';
 import { KafkaStreams } from '../streams/kafka-streams.js';
 import { buildShopstreamTopology, registrySerdes } from '../streams/shopstream/topology.js';
 import type { Replay, ReplayOptions } from '../replay/replay.js';
+import { InProcessOpsJobs } from './ops-jobs.js';
+import { runReconcile } from './reconcile-command.js';
+import { runReplay } from './replay-command.js';
 import { createReplay } from './replay-wiring.js';
 
 export const ROLES = ['api', 'relay', 'streams', 'sink', 'monitor'] as const;
@@ -257,6 +260,25 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       stops.push(() => collector.stop());
     }
 
+    const openReplay = async (options?: Partial<ReplayOptions>) => {
+      const sink = supervisors.find((s) => s.status().name === 'sink');
+      if (!sink || !has('api') || !pool || !clickhouse) throw new Error('a replay runs in the process with the sink and api roles');
+      return createReplay(
+        {
+          kafka,
+          kafkaOptions: config.kafka,
+          registry,
+          clickhouse,
+          database: config.clickhouse.database,
+          pool,
+          topics,
+          sinkGroup: `${config.groupPrefix}-sink`,
+          live: { sink: { pause: () => sink.pause(), resume: () => sink.resume() }, gate },
+        },
+        options,
+      );
+    };
+
     let url: string | undefined;
     if (config.httpPort !== undefined) {
       const readiness: ReadinessCheck[] = [];
@@ -276,6 +298,14 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       if (canary) readiness.push(canary.readiness());
       for (const supervisor of supervisors) readiness.push(supervisor.readiness());
       const adminStore = orders ? mysqlAdminStore(pool!) : undefined;
+      // Replay and reconcile run here when this process owns the sink and the analytics reads.
+      const ops =
+        adminStore && has('sink') && clickhouse
+          ? new InProcessOpsJobs({
+              replay: (args, out) => runReplay((options) => openReplay(options), args, out),
+              reconcile: (args, out) => runReconcile(pool!, clickhouse!, config.clickhouse.database, args, out),
+            })
+          : undefined;
       const app = createApp(
         {
           orders,
@@ -284,6 +314,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
             clickhouse && has('api') ? { store: gatedReads(new ClickHouseAnalytics(clickhouse, config.clickhouse.database), gate) } : undefined,
           readiness,
           metricsEndpoint: metrics,
+          ops,
         },
         {
           metrics,
@@ -318,24 +349,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       roleStatus: () => supervisors.map((s) => s.status()),
       pauseRole: (name) => supervisor(name).pause(),
       resumeRole: (name) => supervisor(name).resume(),
-      openReplay: async (options) => {
-        if (!has('sink') || !has('api')) throw new Error('a replay runs in the process with the sink and api roles');
-        const sink = supervisor('sink');
-        return createReplay(
-          {
-            kafka,
-            kafkaOptions: config.kafka,
-            registry,
-            clickhouse: clickhouse!,
-            database: config.clickhouse.database,
-            pool: pool!,
-            topics,
-            sinkGroup: `${config.groupPrefix}-sink`,
-            live: { sink: { pause: () => sink.pause(), resume: () => sink.resume() }, gate },
-          },
-          options,
-        );
-      },
+      openReplay,
       stop,
     };
   } catch (error) {
