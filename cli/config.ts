@@ -3,7 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import type { LogLevel } from '../core/log.js';
 import { resolveStackOptions, type StackOptions } from '../stack/options.js';
 import { DEFAULT_TOPIC_LAYOUT } from '../kafka/topics.js';
-import type { ServiceConnections } from './pipeline.js';
+import type { ServiceConnections } from './connections.js';
 
 /**
  * Every environment variable shopstream reads, with its default: the README's configuration

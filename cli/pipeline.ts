@@ -43,6 +43,7 @@ import { InProcessOpsJobs } from './ops-jobs.js';
 import { runReconcile } from './reconcile-command.js';
 import { runReplay } from './replay-command.js';
 import { createReplay } from './replay-wiring.js';
+import type { ServiceConnections } from './connections.js';
 
 export const ROLES = ['api', 'relay', 'streams', 'sink', 'monitor'] as const;
 
@@ -51,19 +52,8 @@ function packageVersion(): string {
 }
 export type Role = (typeof ROLES)[number];
 
-/** Where the pipeline's services are and how its topics are named. */
-export interface ServiceConnections {
-  mysql: MysqlOptions;
-  kafka: KafkaOptions;
-  registryUrl: string;
-  clickhouse: ClickHouseOptions;
-  /** Prefix of every topic name (tests use a unique one). */
-  topicPrefix: string;
-  /** Prefix of consumer groups, transactional ids and changelog topics. Default 'shopstream'. */
-  groupPrefix: string;
-  /** Partitions and replication of the topics the pipeline creates. */
-  topicLayout: TopicLayout;
-}
+
+export type { ServiceConnections };
 
 export interface PipelineConfig extends ServiceConnections {
   roles: readonly Role[];
