@@ -42,7 +42,8 @@ import type { Replay, ReplayOptions } from '../replay/replay.js';
 import { InProcessOpsJobs } from './ops-jobs.js';
 import { runReconcile } from './reconcile-command.js';
 import { runReplay } from './replay-command.js';
-import { createReplay } from './replay-wiring.js';
+import { changelogTopics, committedOffsets, createReplay, replayManifest, resetStreamsApplication } from './replay-wiring.js';
+import { holdsSink } from '../replay/manifest.js';
 import type { ServiceConnections } from './connections.js';
 
 export const ROLES = ['api', 'relay', 'streams', 'sink', 'monitor'] as const;
@@ -211,20 +212,21 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
     // A role that stops on a fatal error is replaced in this process, with backoff; the others
     // (the API among them) keep serving, and /readyz names it until it runs again.
     const supervisors: Supervisor[] = [];
-    const supervise = async (name: string, create: (onFatal: (error: unknown) => void) => SupervisedRole) => {
+    const supervise = async (name: string, create: (onFatal: (error: unknown) => void) => SupervisedRole, paused = false) => {
       const supervisor = new Supervisor(create, { ...config.restart, name, metrics, logger: createLogger(`${name}.supervisor`) });
       supervisors.push(supervisor);
       stops.push(() => supervisor.stop());
-      await supervisor.start();
+      await supervisor.start({ paused });
     };
 
+    const topology = buildShopstreamTopology(topics, registrySerdes(registry));
+    const streamsId = `${config.groupPrefix}-streams`;
     if (has('streams')) {
-      const topology = buildShopstreamTopology(topics, registrySerdes(registry));
       await supervise(
         'streams',
         (onFatal) =>
           new KafkaStreams(topology, config.kafka, {
-            applicationId: `${config.groupPrefix}-streams`,
+            applicationId: streamsId,
             deadLetterTopic: topics.deadLetter,
             replicationFactor: config.topicLayout.replicationFactor,
             onFatal,
@@ -237,7 +239,10 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       const writer = new ClickHouseAnalyticsWriter(clickhouse!, config.clickhouse.database);
       // The canary watcher of this process looks as soon as heartbeats were inserted.
       const onInserted = (table: string) => (table === 'pipeline_canary' ? canary?.poke() : undefined);
-      await supervise('sink', (onFatal) => new ClickHouseSink(kafka, registry, writer, writer, topics, { groupId: `${config.groupPrefix}-sink`, onFatal, onInserted, metrics }));
+      // A --reset-streams replay not swapped yet holds the sink (it must not load the re-derived records).
+      const held = holdsSink(await replayManifest(clickhouse!, config.clickhouse.database));
+      if (held) logger.warn('the sink stays paused: a replay with --reset-streams waits for its swap (`shopstream replay resume`)');
+      await supervise('sink', (onFatal) => new ClickHouseSink(kafka, registry, writer, writer, topics, { groupId: `${config.groupPrefix}-sink`, onFatal, onInserted, metrics }), held);
     }
 
     if (has('monitor')) {
@@ -252,6 +257,7 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
 
     const openReplay = async (options?: Partial<ReplayOptions>) => {
       const sink = supervisors.find((s) => s.status().name === 'sink');
+      const streams = supervisors.find((s) => s.status().name === 'streams');
       if (!sink || !has('api') || !pool || !clickhouse) throw new Error('a replay runs in the process with the sink and api roles');
       return createReplay(
         {
@@ -263,7 +269,18 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
           pool,
           topics,
           sinkGroup: `${config.groupPrefix}-sink`,
-          live: { sink: { pause: () => sink.pause(), resume: () => sink.resume() }, gate },
+          live: {
+            sink: { pause: () => sink.pause(), resume: () => sink.resume() },
+            gate,
+            streams: streams && {
+              inputTopics: topology.sourceTopics(),
+              outputTopics: [topics.ordersEnriched, topics.orderChanges, topics.pipelineCanary],
+              pause: () => streams.pause(),
+              resume: () => streams.resume(),
+              reset: () => resetStreamsApplication(kafka, streamsId, changelogTopics(topology, streamsId)),
+              committed: () => committedOffsets(kafka, streamsId),
+            },
+          },
         },
         options,
       );

@@ -87,6 +87,16 @@ export async function runReplay(open: OpenReplay, args: string[], out: CommandOu
           out.line(`A replay exists (${current.state}): \`replay resume\`, \`replay swap\`, \`replay rollback\` or \`replay cleanup\` it first.`);
           return 1;
         }
+        if (parsed.resetStreams) {
+          out.line('Resetting the stream processor: the sink is held until the swap; the streams re-derive their outputs from the earliest input.');
+          const loaded = await replay.startWithReset();
+          describe(loaded, out);
+          if (!parsed.swap) {
+            out.line('Not swapped (--no-swap): `shopstream replay swap` swaps it in; the sink stays held until then.');
+            return 0;
+          }
+          return await swap(loaded, parsed.force);
+        }
         const plan = await replay.plan({ tables: parsed.tables, fromMs: parsed.fromMs, toMs: parsed.toMs, offsets: parsed.offsets });
         describe(plan, out);
         if (parsed.dryRun) {
@@ -102,7 +112,7 @@ export async function runReplay(open: OpenReplay, args: string[], out: CommandOu
         return await swap(loaded, parsed.force);
       }
       case 'resume': {
-        const manifest = need(['loading', 'loaded']);
+        const manifest = need(['resetting', 'loading', 'loaded']);
         if (!manifest) return 1;
         const loaded = await replay.load(manifest);
         out.line(`Loaded ${expectedRecords(loaded)} offsets into ${loaded.shadow}.`);
@@ -134,7 +144,7 @@ export async function runReplay(open: OpenReplay, args: string[], out: CommandOu
 
 function describe(manifest: ReplayManifest, out: CommandOutput): void {
   out.line(`Replay ${manifest.id} (${manifest.state}), planned ${manifest.plannedAt}, into ${manifest.shadow}`);
-  out.line(`  tables: ${manifest.tables.join(', ')}`);
+  out.line(`  tables: ${manifest.tables.join(', ')}${manifest.resetStreams ? ' (from the stream processor\'s re-derived outputs: --reset-streams)' : ''}`);
   for (const r of manifest.ranges) out.line(`  ${r.topic}[${r.partition}] offsets ${r.from}..${r.to} (${r.to - r.from} offsets)`);
   out.line(`  expected records: at most ${expectedRecords(manifest)} (transaction markers and aborted records are skipped)`);
   if (manifest.swappedAt) out.line(`  swapped at ${manifest.swappedAt}`);

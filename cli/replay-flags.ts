@@ -2,6 +2,7 @@ import type { LoadedTable } from '../sink/clickhouse-sink.js';
 import { strict, UsageError } from './flags.js';
 
 export const REPLAY_USAGE = `usage: shopstream replay [--tables T,T…] [--from TIME] [--to TIME] [--offsets TOPIC:PARTITION:FROM-TO,…] [--dry-run] [--no-swap] [--force]
+       shopstream replay --reset-streams [--no-swap] [--force]
        shopstream replay status | resume [--no-swap] [--force] | swap [--force] | rollback | cleanup
        shopstream replay --outbox (--from-id N --to-id M | --from TIME --to TIME) [--dry-run]
 
@@ -19,6 +20,7 @@ export type ReplayArgs =
       dryRun: boolean;
       swap: boolean;
       force: boolean;
+      resetStreams: boolean;
     }
   | { action: 'status' | 'rollback' | 'cleanup' }
   | { action: 'resume'; swap: boolean; force: boolean }
@@ -75,6 +77,7 @@ export function parseReplayArgs(args: string[]): ReplayArgs {
       outbox: { type: 'boolean' },
       'from-id': { type: 'string' },
       'to-id': { type: 'string' },
+      'reset-streams': { type: 'boolean' },
     },
     REPLAY_USAGE,
     0,
@@ -82,6 +85,12 @@ export function parseReplayArgs(args: string[]): ReplayArgs {
   const fromMs = time(values.from, '--from');
   const toMs = time(values.to, '--to');
   if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw new UsageError('--from must be before --to', REPLAY_USAGE);
+  const resetStreams = values['reset-streams'] ?? false;
+  if (resetStreams) {
+    for (const flag of ['tables', 'offsets', 'from', 'to', 'outbox', 'dry-run'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --reset-streams (it rebuilds every table from the re-derived topics)`, REPLAY_USAGE);
+    }
+  }
   if (values.outbox) {
     for (const flag of ['tables', 'offsets', 'no-swap', 'force'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --outbox`, REPLAY_USAGE);
     const fromId = id(values['from-id'], '--from-id');
@@ -98,5 +107,5 @@ export function parseReplayArgs(args: string[]): ReplayArgs {
     const unknown = tables.filter((t) => !TABLES.includes(t));
     if (unknown.length > 0 || tables.length === 0) throw new UsageError(`--tables takes ${TABLES.join(', ')} (got "${values.tables}")`, REPLAY_USAGE);
   }
-  return { action: 'start', tables, fromMs, toMs, offsets: offsets(values.offsets), dryRun: values['dry-run'] ?? false, swap: !values['no-swap'], force: values.force ?? false };
+  return { action: 'start', tables, fromMs, toMs, offsets: offsets(values.offsets), dryRun: values['dry-run'] ?? false, swap: !values['no-swap'], force: values.force ?? false, resetStreams };
 }

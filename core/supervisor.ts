@@ -77,7 +77,14 @@ export class Supervisor {
     this.instruments = { restart: () => restarts.inc(labels), up: (value: number) => up.set(value, labels) };
   }
 
-  async start(): Promise<void> {
+  /** Starts the first instance; `paused` starts none (as if `pause` had been called) until `resume`. */
+  async start({ paused = false }: { paused?: boolean } = {}): Promise<void> {
+    if (paused) {
+      this.paused = true;
+      this.state = 'paused';
+      this.instruments.up(0);
+      return;
+    }
     await this.launch();
   }
 

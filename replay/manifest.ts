@@ -16,7 +16,7 @@ export const TABLE_GROUPS: Record<LoadedTable, readonly string[]> = {
 /** The sink's ledger: swapped with the tables so each generation keeps the ranges it holds. */
 export const LEDGER_TABLE = 'sink_ranges';
 
-export type ReplayState = 'loading' | 'loaded' | 'swapped' | 'rolled-back';
+export type ReplayState = 'resetting' | 'loading' | 'loaded' | 'swapped' | 'rolled-back';
 
 /**
  * A replay, frozen before any work starts and kept beside its shadow: the loaded tables it
@@ -34,6 +34,17 @@ export interface ReplayManifest {
   state: ReplayState;
   swappedAt?: string;
   rolledBackAt?: string;
+  /**
+   * With --reset-streams: the stream processor re-derives its outputs from the earliest input;
+   * the shadow loads its outputs from where they stood at the reset. The live sink is held from
+   * the start until the swap (it must not load the re-derived records into the live tables).
+   */
+  resetStreams?: boolean;
+}
+
+/** Whether the live sink must stay paused: a --reset-streams replay not swapped yet. */
+export function holdsSink(manifest: ReplayManifest | undefined): boolean {
+  return manifest?.resetStreams === true && ['resetting', 'loading', 'loaded'].includes(manifest.state);
 }
 
 /** Every table the replay exchanges: its groups and the ledger. */

@@ -54,3 +54,19 @@ export interface LiveSink {
   pause(): Promise<void>;
   resume(): Promise<void>;
 }
+
+/**
+ * The stream processor of this process, for `--reset-streams`: paused and resumed like the sink;
+ * `reset` (while paused) deletes its changelogs and its consumer group, so the next instance
+ * starts with empty stores from the earliest input, like the Kafka Streams reset tool.
+ */
+export interface LiveStreams {
+  readonly inputTopics: readonly string[];
+  /** The topics it writes that the sink loads. */
+  readonly outputTopics: readonly string[];
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  reset(): Promise<void>;
+  /** Committed offsets of its group, keyed `topic:partition`. */
+  committed(): Promise<Map<string, bigint>>;
+}

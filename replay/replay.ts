@@ -7,8 +7,8 @@ import type { SwapGate } from '../core/swap-gate.js';
 import type { Drift } from '../reconcile/reconcile.js';
 import { writeTable, type LoadedTable } from '../sink/clickhouse-sink.js';
 import type { AnalyticsWriter, RangeLedger } from '../sink/ports.js';
-import { exchangedTables, expectedRecords, parseManifest, serializeManifest, TABLE_GROUPS, type ReplayManifest } from './manifest.js';
-import type { LiveSink, ManifestStore, PartitionRange, RangeSource, ShadowTables, SourceRecord } from './ports.js';
+import { exchangedTables, expectedRecords, holdsSink, parseManifest, serializeManifest, TABLE_GROUPS, type ReplayManifest } from './manifest.js';
+import type { LiveSink, LiveStreams, ManifestStore, PartitionRange, RangeSource, ShadowTables, SourceRecord } from './ports.js';
 
 export interface ReplayOptions {
   /** Most records per insert (and per recorded range). Default 20,000, as the sink. */
@@ -42,7 +42,7 @@ export interface ReplayDeps {
   /** topic → loaded table, for every topic the sink loads. */
   loaded: Record<string, LoadedTable>;
   /** The sink of this process and the gate of its analytics reads. */
-  live?: { sink: LiveSink; gate: SwapGate };
+  live?: { sink: LiveSink; gate: SwapGate; streams?: LiveStreams };
   /** Whether a sink outside this process is loading the live tables now (members in its group). */
   foreignSinkRunning: () => Promise<boolean>;
 }
@@ -136,8 +136,66 @@ export class Replay {
     return this.load(manifest);
   }
 
+  /**
+   * A replay with --reset-streams: holds the live sink, freezes the plan, then resets the stream
+   * processor (see `reset`) and loads. Runs only where the streams and the sink run.
+   */
+  async startWithReset(request: ReplayRequest = {}): Promise<ReplayManifest> {
+    if (!this.deps.live?.streams) throw new ReplayError('REPLAY_RESET_NEEDS_STREAMS', '--reset-streams runs in the process that runs the streams, the sink and the api roles');
+    if (await this.current()) throw new ConflictError('REPLAY_EXISTS', `a replay exists (${this.shadow}): resume it, roll it back or run \`replay cleanup\` first`);
+    const planned = await this.plan({ ...request, tables: undefined });
+    await this.deps.live.sink.pause();
+    await this.deps.shadows.create(this.shadow);
+    const manifest: ReplayManifest = { ...planned, state: 'resetting', resetStreams: true };
+    await this.save(manifest);
+    return this.load(await this.reset(manifest));
+  }
+
+  /**
+   * Resets the stream processor and waits until it re-derived everything its inputs held at the
+   * reset: the output topics' ranges become [their end at the reset, their end then). Run again
+   * after a crash, it starts over from a new end (the sink was held all along, so nothing
+   * derived after the first reset was loaded anywhere but into the shadow, which is emptied of
+   * nothing: its output ranges are only set here).
+   */
+  async reset(manifest: ReplayManifest): Promise<ReplayManifest> {
+    if (manifest.state !== 'resetting') return manifest;
+    const streams = this.deps.live?.streams;
+    if (!streams) throw new ReplayError('REPLAY_RESET_NEEDS_STREAMS', '--reset-streams runs in the process that runs the streams, the sink and the api roles');
+    await this.deps.live!.sink.pause();
+    await streams.pause();
+    const outputs = streams.outputTopics.filter((topic) => manifest.topics[topic]);
+    const endsOf = async (topics: readonly string[]) => new Map((await Promise.all(topics.map(async (topic) => (await this.deps.source.ends(topic)).map((e) => [`${topic}:${e.partition}`, e.lastStable] as const)))).flat());
+    const from = await endsOf(outputs);
+    const inputs = await endsOf(streams.inputTopics);
+    try {
+      await streams.reset();
+    } finally {
+      await streams.resume();
+    }
+    const total = [...inputs.values()].reduce((sum, n) => sum + n, 0n);
+    for (;;) {
+      const committed = await streams.committed();
+      const position = (key: string) => {
+        const offset = committed.get(key) ?? 0n;
+        return offset > 0n ? offset : 0n;
+      };
+      const behind = [...inputs].filter(([key, end]) => position(key) < end);
+      const done = total - behind.reduce((sum, [key, end]) => sum + end - position(key), 0n);
+      this.options.onProgress({ phase: 'reprocess', loaded: done, total });
+      if (behind.length === 0) break;
+      await sleep(500);
+    }
+    const to = await endsOf(outputs);
+    const ranges = manifest.ranges.map((r) => (outputs.includes(r.topic) ? { ...r, from: from.get(`${r.topic}:${r.partition}`) ?? r.from, to: to.get(`${r.topic}:${r.partition}`) ?? r.to } : r));
+    const reset: ReplayManifest = { ...manifest, ranges, state: 'loading' };
+    await this.save(reset);
+    return reset;
+  }
+
   /** Loads what the manifest holds and is not loaded yet (after a crash: where it stopped). */
   async load(manifest: ReplayManifest): Promise<ReplayManifest> {
+    if (manifest.state === 'resetting') manifest = await this.reset(manifest);
     if (manifest.state !== 'loading') return manifest;
     const shadow = this.deps.writerFor(this.shadow);
     const total = expectedRecords(manifest);
@@ -171,6 +229,7 @@ export class Replay {
   /** Puts the replaced tables back, caught up with everything loaded since the swap. */
   async rollback(manifest: ReplayManifest): Promise<ReplayManifest> {
     if (manifest.state !== 'swapped') throw new ConflictError('REPLAY_NOT_SWAPPED', `the replay is ${manifest.state}; only a swapped replay is rolled back`);
+    if (manifest.resetStreams) throw new ConflictError('REPLAY_RESET_FINAL', 'a --reset-streams replay is not rolled back: the topics hold the re-derived records now, which the replaced tables do not match');
     await this.assertSwappable();
     await this.exchange(manifest, this.shadow);
     const back = { ...manifest, state: 'rolled-back' as const, rolledBackAt: new Date().toISOString() };
@@ -180,6 +239,10 @@ export class Replay {
 
   /** Drops the shadow (the replaced tables after a swap, the rebuilt ones otherwise). */
   async cleanup(): Promise<void> {
+    const current = await this.current();
+    if (holdsSink(current)) {
+      throw new ConflictError('REPLAY_RESET_PENDING', 'a --reset-streams replay must be swapped (`replay resume` or `replay swap --force`): the live tables do not match the re-derived topics, and the sink stays held until then');
+    }
     await this.deps.shadows.drop(this.shadow);
   }
 
