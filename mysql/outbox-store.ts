@@ -17,8 +17,12 @@ interface Row extends RowDataPacket {
   attempts: number;
 }
 
-/** Heads looked at per claim, so concurrent claims find heads the others do not hold. */
-const HEAD_CANDIDATES_PER_CLAIM = 2;
+/**
+ * Heads looked at per claim (× its limit), so concurrent claims find heads the others do not
+ * hold. Measured with two claim loops over 300,000 events: 1 → 6.5k/s (the second loop starves),
+ * 1.25 → 9.4k/s, 1.5 → 9.9k/s, 2 → 7.3k/s (the head probe reads twice the rows).
+ */
+const HEAD_CANDIDATES_PER_CLAIM = 1.5;
 
 const COLUMNS = sql`o.id, o.event_id, o.aggregate_type, o.aggregate_id, o.aggregate_version, o.event_type, o.payload, o.created_at, o.attempts`;
 const CLAIMABLE = sql`o.published_at IS NULL AND o.parked_at IS NULL AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= CURRENT_TIMESTAMP(6))`;
@@ -45,7 +49,7 @@ export function mysqlOutboxStore(pool: Pool): OutboxStore {
               SELECT 1 FROM outbox e
               WHERE e.aggregate_type = o.aggregate_type AND e.aggregate_id = o.aggregate_id
                 AND e.published_at IS NULL AND e.id < o.id)
-          ORDER BY o.id LIMIT ${limit * HEAD_CANDIDATES_PER_CLAIM}`);
+          ORDER BY o.id LIMIT ${Math.ceil(limit * HEAD_CANDIDATES_PER_CLAIM)}`);
         if (candidates.length === 0) return 0;
         // Still claimable once locked (another claim may have published one meanwhile); the ones
         // other claims hold are skipped. A head stays its aggregate's head until it is published.
