@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { microsToIso } from '../core/time.js';
 import type { AnalyticsStore } from './ports.js';
 import { defineRoute, type RouteSpec } from './route.js';
-import { dailySalesQuery, hourlySalesQuery, money, topProductsQuery, userIdParams } from './schemas.js';
+import { dailySalesQuery, hourlySalesQuery, money, statsQuery, topProductsQuery, userIdParams } from './schemas.js';
 import { problemView } from './views.js';
 
 const DAY_MS = 86_400_000;
@@ -73,8 +73,12 @@ export function analyticsRoutes({ store, now = Date.now }: AnalyticsDeps): Route
     get('/payment-methods', 'Counted orders with a captured payment, by method', z.array(z.object({ method: z.string(), orders: count, revenue: money })), () =>
       store.paymentMethods(),
     ),
-    get('/stats', 'Counted orders, revenue, average order value and customers', z.object({ orders: count, revenue: money, avgOrderValue: money, customers: count }), () =>
-      store.stats(),
+    get(
+      '/stats',
+      'Counted orders, revenue, average order value and customers: of every order, or (from and to) of the orders created in those UTC days',
+      z.object({ orders: count, revenue: money, avgOrderValue: money, customers: count }),
+      ({ query }: { query: z.infer<typeof statsQuery> }) => store.stats(query.from && query.to ? { from: query.from, to: query.to } : undefined),
+      { query: statsQuery },
     ),
     get(
       '/users/:userId',

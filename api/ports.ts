@@ -45,6 +45,12 @@ export interface UserSales {
   lastOrderAt: string | null;
 }
 
+/** A range of UTC days, both ends included (`YYYY-MM-DD`). */
+export interface DateRange {
+  from: string;
+  to: string;
+}
+
 export interface AnalyticsHealth {
   reachable: boolean;
   /** Emit time (its outbox commit time, epoch µs) of the newest canary heartbeat in the store; null before the first. */
@@ -62,12 +68,44 @@ export interface AnalyticsReader {
   topProducts(from: string, to: string, limit: number): Promise<ProductSales[]>;
   /** Counted orders with a captured payment, by method name. */
   paymentMethods(): Promise<PaymentMethodSales[]>;
-  stats(): Promise<SalesStats>;
+  /** Over every counted order, or over those created in `range`. */
+  stats(range?: DateRange): Promise<SalesStats>;
   userSales(userId: string): Promise<UserSales>;
 }
 
 export interface AnalyticsStore extends AnalyticsReader {
   health(): Promise<AnalyticsHealth>;
+  /**
+   * The outbox commit time (epoch µs) of the newest order change the aggregates hold, null
+   * before the first: it moves whenever a sales figure may have changed.
+   */
+  newestChange(): Promise<number | null>;
+}
+
+/**
+ * The pipeline's health as this process's instruments see it (the values its /metrics exports),
+ * with the verdict of the checks that mirror the alert rules. Sections of roles this process
+ * does not run are null or empty.
+ */
+export interface PipelineHealthView {
+  status: 'ok' | 'degraded';
+  /** When it was read (UTC ISO). */
+  at: string;
+  checks: { name: string; ok: boolean; detail: string }[];
+  /** The canary (api role): age of the newest heartbeat seen in ClickHouse, heartbeats lost in the window, round trip p99 over it. */
+  freshness: { canaryAgeSeconds: number; lostInWindow: number; roundTripP99Seconds: number | null } | null;
+  /** The outbox (relay role). */
+  outbox: { backlog: number; oldestAgeSeconds: number; parked: number } | null;
+  /** Consumer groups (monitor role); `stage` is streams or sink for the pipeline's own groups, else the group. */
+  consumers: { group: string; stage: string; status: string; lagMessages: number; lagSeconds: number }[];
+  /** Outbox commit → stage latency over the last `windowSeconds` (clickhouse: queryable). */
+  latency: { windowSeconds: number; stages: { stage: string; count: number; p50Seconds: number | null; p99Seconds: number | null }[] };
+  /** Supervised roles (streams, sink). */
+  roles: { role: string; up: boolean }[];
+}
+
+export interface PipelineHealthReader {
+  read(): Promise<PipelineHealthView>;
 }
 
 /** What /readyz checks: each dependency of this process's roles. */

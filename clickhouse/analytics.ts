@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { AnalyticsHealth, AnalyticsStore, DailySales, HourlySales, PaymentMethodSales, ProductSales, SalesStats, StatusSales, UserSales } from '../api/ports.js';
+import type { AnalyticsHealth, AnalyticsStore, DailySales, DateRange, HourlySales, PaymentMethodSales, ProductSales, SalesStats, StatusSales, UserSales } from '../api/ports.js';
 import { averageMoney, normalizeMoney } from '../orders/money.js';
 import { microsToIso, sqlTimeToMicros } from '../core/time.js';
 import { assertIdentifier } from './client.js';
@@ -73,16 +73,32 @@ export class ClickHouseAnalytics implements AnalyticsStore {
     return rows.map((row) => ({ method: row.method, orders: Number(row.orders), revenue: money(row.revenue) }));
   }
 
-  async stats(): Promise<SalesStats> {
+  async stats(range?: DateRange): Promise<SalesStats> {
     const [row] = await this.rows<{ orders: string; revenue: string; customers: string }>(
-      `SELECT (SELECT sum(orders) FROM ${this.db}.hourly_sales) AS orders,
-              (SELECT sum(revenue) FROM ${this.db}.hourly_sales) AS revenue,
-              (SELECT count() FROM (SELECT key FROM ${this.db}.dimension_sales WHERE dimension = 'user' GROUP BY key HAVING sum(orders) > 0)) AS customers`,
-      {},
+      range
+        ? // Customers of a range: users whose counted orders created in it outnumber their
+          // retractions (the signed changes, as the 'user' dimension counts them, by creation day).
+          `SELECT (SELECT sum(orders) FROM ${this.db}.hourly_sales WHERE toDate(hour) BETWEEN {from:Date} AND {to:Date}) AS orders,
+                  (SELECT sum(revenue) FROM ${this.db}.hourly_sales WHERE toDate(hour) BETWEEN {from:Date} AND {to:Date}) AS revenue,
+                  (SELECT count() FROM (SELECT user_id FROM ${this.db}.order_changes
+                                        WHERE counted = 1 AND toDate(created_at, 'UTC') BETWEEN {from:Date} AND {to:Date}
+                                        GROUP BY user_id HAVING sum(sign) > 0)) AS customers`
+        : `SELECT (SELECT sum(orders) FROM ${this.db}.hourly_sales) AS orders,
+                  (SELECT sum(revenue) FROM ${this.db}.hourly_sales) AS revenue,
+                  (SELECT count() FROM (SELECT key FROM ${this.db}.dimension_sales WHERE dimension = 'user' GROUP BY key HAVING sum(orders) > 0)) AS customers`,
+      range ? { from: range.from, to: range.to } : {},
     );
     const revenue = money(row?.revenue);
     const orders = Number(row?.orders ?? 0);
     return { orders, revenue, avgOrderValue: averageMoney(revenue, orders), customers: Number(row?.customers ?? 0) };
+  }
+
+  async newestChange(): Promise<number | null> {
+    const [row] = await this.rows<{ newest: string | null }>(
+      `SELECT if(count() = 0, NULL, toString(toUnixTimestamp64Micro(max(newest_committed_at)))) AS newest FROM ${this.db}.hourly_sales`,
+      {},
+    );
+    return row?.newest ? Number(row.newest) : null;
   }
 
   async userSales(userId: string): Promise<UserSales> {

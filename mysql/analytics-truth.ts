@@ -1,6 +1,6 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import sql, { type Sql } from 'sql-template-tag';
-import type { AnalyticsReader, DailySales, HourlySales, PaymentMethodSales, ProductSales, SalesStats, StatusSales, UserSales } from '../api/ports.js';
+import type { AnalyticsReader, DailySales, DateRange, HourlySales, PaymentMethodSales, ProductSales, SalesStats, StatusSales, UserSales } from '../api/ports.js';
 import { microsToIso, sqlTimeToMicros } from '../core/time.js';
 import { averageMoney, normalizeMoney } from '../orders/money.js';
 
@@ -56,8 +56,9 @@ export class MysqlAnalyticsTruth implements AnalyticsReader {
     return rows.map((row) => ({ method: row.method, orders: Number(row.orders), revenue: money(row.revenue) }));
   }
 
-  async stats(): Promise<SalesStats> {
-    const [row] = await this.rows(sql`SELECT COUNT(*) AS orders, SUM(o.total_amount) AS revenue, COUNT(DISTINCT o.user_id) AS customers FROM orders o WHERE ${COUNTED}`);
+  async stats(range?: DateRange): Promise<SalesStats> {
+    const created = range ? sql`AND o.created_at >= ${`${range.from} 00:00:00`} AND o.created_at < DATE_ADD(${range.to}, INTERVAL 1 DAY)` : sql``;
+    const [row] = await this.rows(sql`SELECT COUNT(*) AS orders, SUM(o.total_amount) AS revenue, COUNT(DISTINCT o.user_id) AS customers FROM orders o WHERE ${COUNTED} ${created}`);
     const revenue = money(row?.revenue);
     return { orders: Number(row?.orders ?? 0), revenue, avgOrderValue: averageMoney(revenue, Number(row?.orders ?? 0)), customers: Number(row?.customers ?? 0) };
   }
