@@ -113,6 +113,11 @@ export class CanaryWatcher {
     this.wake?.();
   }
 
+  /** The canary's age past which `readiness()` fails, ms. */
+  get staleAfterMs(): number {
+    return this.options.staleAfterMs;
+  }
+
   /** Now − emit time of the newest heartbeat seen (or − the watcher's start, before the first), ms. */
   ageMs(): number {
     return Math.max(0, this.options.now() - (this.newest ? this.newest.emittedAt / 1000 : this.startedAt));

@@ -32,6 +32,24 @@ export interface Metrics {
   histogram(spec: InstrumentSpec & { buckets: readonly number[] }): Histogram;
 }
 
+/**
+ * One exported sample of an instrument as the Prometheus adapter renders it: a counter's or
+ * gauge's series, or one part of a histogram's (`<name>_bucket` with its `le`, `_sum`, `_count`).
+ */
+export interface MetricSample {
+  name: string;
+  labels: Labels;
+  value: number;
+}
+
+/**
+ * Reads instruments by name, with the values /metrics would render for them now (their collect
+ * callbacks run). Instruments this process never declared are absent from the answer.
+ */
+export interface MetricsReader {
+  read(names: readonly string[]): Promise<Map<string, MetricSample[]>>;
+}
+
 const noop = { inc() {}, dec() {}, set() {}, remove() {}, observe() {} };
 export const noopMetrics: Metrics = { counter: () => noop, gauge: () => noop, histogram: () => noop };
 

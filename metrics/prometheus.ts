@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import client from 'prom-client';
-import type { Counter, Gauge, Histogram, InstrumentSpec, Labels, Metrics } from './metrics.js';
+import type { Counter, Gauge, Histogram, InstrumentSpec, Labels, Metrics, MetricSample, MetricsReader } from './metrics.js';
 
 /**
  * Metrics on a prom-client Registry, rendered at /metrics. Instruments are idempotent by name:
@@ -12,7 +12,7 @@ import type { Counter, Gauge, Histogram, InstrumentSpec, Labels, Metrics } from 
  * (perf_hooks monitorEventLoopDelay, 10 ms resolution) since the previous scrape, as quantiles 0.5,
  * 0.9 and 0.99 and the maximum (quantile "1"); 0 when nothing was sampled.
  */
-export class PrometheusMetrics implements Metrics {
+export class PrometheusMetrics implements Metrics, MetricsReader {
   readonly registry = new client.Registry();
   private readonly instruments = new Map<string, unknown>();
 
@@ -65,6 +65,24 @@ export class PrometheusMetrics implements Metrics {
 
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /**
+   * The named instruments' samples, as `render` would show them (only those instruments' collect
+   * callbacks run: reading does not reset what is measured "since the previous scrape").
+   */
+  async read(names: readonly string[]): Promise<Map<string, MetricSample[]>> {
+    const result = new Map<string, MetricSample[]>();
+    for (const name of names) {
+      const metric = this.registry.getSingleMetric(name);
+      if (!metric) continue;
+      const { values } = await metric.get();
+      result.set(
+        name,
+        values.map((v) => ({ name: (v as { metricName?: string }).metricName ?? name, labels: { ...(v.labels as Labels) }, value: v.value })),
+      );
+    }
+    return result;
   }
 
   private once<T>(name: string, create: () => T): T {
