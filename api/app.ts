@@ -1,4 +1,6 @@
 import express, { Router, type Express } from 'express';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditEntry, AuditLog, TokenStore } from '../auth/tokens.js';
 import { NotFoundError } from '../core/errors.js';
@@ -8,10 +10,12 @@ import type { OrderServiceDeps } from '../orders/deps.js';
 import { adminRoutes } from './admin-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { analyticsRoutes, type AnalyticsDeps } from './analytics-routes.js';
+import type { LiveFeed } from './live.js';
+import { pipelineRoutes } from './pipeline-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { openApiDocument } from './openapi.js';
 import { orderRoutes } from './order-routes.js';
-import type { MetricsEndpoint, OpsJobs, ReadinessCheck } from './ports.js';
+import type { MetricsEndpoint, OpsJobs, PipelineHealthReader, ReadinessCheck } from './ports.js';
 import { problemHandler } from './problem.js';
 import { rateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { mount, unmatchedAdminCall, type MountDeps, type RouteSpec } from './route.js';
@@ -56,9 +60,16 @@ export interface ApiDeps {
   metricsEndpoint?: MetricsEndpoint;
   /** Long operations run in this process (served with `admin`). */
   ops?: OpsJobs;
+  /** GET /api/pipeline/health. */
+  pipelineHealth?: PipelineHealthReader;
+  /** GET /api/events: the dashboard's server-sent events. */
+  live?: LiveFeed;
 }
 
-const PUBLIC_DIR = fileURLToPath(new URL('./public', import.meta.url));
+/** The dashboard at `/`: built by `web/build.mjs` (setup runs it), never committed. */
+export const DASHBOARD_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
+/** The page loads only what this server serves: a CDN or any other origin is refused by the browser. */
+const DASHBOARD_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /** The routes this process serves, in one list: mounted and documented alike. */
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
@@ -67,6 +78,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...(deps.orders && deps.admin ? adminRoutes(deps.orders, deps.admin.audit) : []),
     ...(deps.admin && deps.ops ? opsRoutes(deps.ops, deps.admin.audit) : []),
     ...(deps.analytics ? analyticsRoutes(deps.analytics) : []),
+    ...(deps.pipelineHealth ? pipelineRoutes(deps.pipelineHealth) : []),
   ];
 }
 
@@ -117,11 +129,24 @@ export function createApp(deps: ApiDeps, options: Partial<ApiOptions> = {}): Exp
   };
   const router = Router();
   for (const route of routes) mount(router, route, mountDeps);
+  if (deps.live) router.get('/api/events', deps.live.handle);
   const document = openApiDocument(routes, version);
   router.get('/api/openapi.json', (_req, res) => void res.json(document));
   app.use(router);
   if (deps.admin) app.use('/admin', unmatchedAdminCall(mountDeps));
-  app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));
+  app.get('/', (_req, res, next) => {
+    if (existsSync(join(DASHBOARD_DIR, 'index.html'))) return next();
+    res.status(503).type('text/plain').send('The dashboard is not built: `npm start` builds it (or `npm run build:web`).\n');
+  });
+  app.use(
+    express.static(DASHBOARD_DIR, {
+      index: 'index.html',
+      setHeaders: (res, path) => {
+        res.setHeader('cache-control', 'no-cache');
+        if (path.endsWith('.html')) res.setHeader('content-security-policy', DASHBOARD_CSP);
+      },
+    }),
+  );
 
   app.use((req, _res, next) => next(new NotFoundError('route', `${req.method} ${req.path}`, 'ROUTE_NOT_FOUND')));
   app.use(problemHandler(logger));

@@ -23,7 +23,7 @@ export const USAGE = {
   outbox: 'usage: shopstream outbox failed | shopstream outbox retry <id>',
   schemas: 'usage: shopstream schemas check|register [--dir schemas-avro]',
   reconcile: 'usage: shopstream reconcile [--users N]',
-  start: 'usage: shopstream start [--roles api,relay,streams,sink,monitor] [--seed-demo]',
+  start: 'usage: shopstream start [--roles api,relay,streams,sink,monitor] [--seed-demo [--no-demo-traffic]]',
   stack: 'usage: shopstream stack up|down|status',
 } as const;
 
@@ -92,12 +92,14 @@ export function parseReconcileArgs(args: string[]): { users: number } {
   return { users };
 }
 
-export function parseStartArgs<R extends string>(args: string[], known: readonly R[]): { roles: R[]; seedDemo: boolean } {
-  const { values } = strict(args, { roles: { type: 'string' }, 'seed-demo': { type: 'boolean' } }, USAGE.start, 0);
+/** `--seed-demo` brings the demo data and a live trickle of demo orders; `--no-demo-traffic` leaves the trickle out. */
+export function parseStartArgs<R extends string>(args: string[], known: readonly R[]): { roles: R[]; seedDemo: boolean; demoTraffic: boolean } {
+  const { values } = strict(args, { roles: { type: 'string' }, 'seed-demo': { type: 'boolean' }, 'no-demo-traffic': { type: 'boolean' } }, USAGE.start, 0);
   const roles = values.roles === undefined ? [...known] : values.roles.split(',').map((role) => role.trim());
   const unknown = roles.filter((role) => !(known as readonly string[]).includes(role));
   if (roles.length === 0 || unknown.length > 0) throw new UsageError(`unknown role(s) ${unknown.map((r) => `"${r}"`).join(', ')}; roles are ${known.join(', ')}`, USAGE.start);
-  return { roles: roles as R[], seedDemo: values['seed-demo'] ?? false };
+  const seedDemo = values['seed-demo'] ?? false;
+  return { roles: roles as R[], seedDemo, demoTraffic: seedDemo && !(values['no-demo-traffic'] ?? false) };
 }
 
 export function parseStackArgs(args: string[]): { action: 'up' | 'down' | 'status' } {

@@ -22,13 +22,15 @@ import { baseTopicName, ensureTopics, TOPIC_KEYS, topicNames, topicSpecs, type T
 import { KafkaLagSource } from '../kafka/lag-source.js';
 import { PrometheusMetrics } from '../metrics/prometheus.js';
 import { LagCollector, type LagCollectorOptions } from '../monitoring/lag-collector.js';
+import { PipelineHealth } from '../monitoring/pipeline-health.js';
+import { LiveFeed } from '../api/live.js';
 import { migrateMysql } from '../mysql/migrate.js';
 import { mysqlOrderStore } from '../mysql/order-store.js';
 import { mysqlOutboxStore } from '../mysql/outbox-store.js';
 import { mysqlHeartbeatLog } from '../mysql/canary-store.js';
 import { createMysqlPool, databaseOf, type MysqlOptions } from '../mysql/pool.js';
 import { mysqlRateLimitStore } from '../mysql/rate-limit-store.js';
-import { seedDemoData } from '../orders/demo-seed.js';
+import { DemoTraffic, seedDemo, type DemoHistoryOptions } from '../demo/index.js';
 import { IdempotencyKeyPurger } from '../orders/idempotency-retention.js';
 import type { OrderServiceDeps } from '../orders/deps.js';
 import { mysqlAdminStore } from '../mysql/admin-store.js';
@@ -61,8 +63,15 @@ export interface PipelineConfig extends ServiceConnections {
   /** HTTP port (0 picks a free one); undefined serves no HTTP. */
   httpPort: number | undefined;
   httpHost: string;
-  /** Load the demo catalog and users when the database has no users. */
+  /**
+   * The demo (demo/index.ts): the demo catalog and users when the database has no users, and a
+   * few weeks of order history while it holds no order (`demoHistory`, defaults:
+   * DEFAULT_DEMO_HISTORY_OPTIONS).
+   */
   seedDemo: boolean;
+  demoHistory?: Partial<DemoHistoryOptions>;
+  /** With `seedDemo`: a light live trickle of demo orders (DemoTraffic) until `stop`. Default false. */
+  demoTraffic?: boolean;
   /** Per-client write limit of the API. */
   writeRateLimit: RateLimitOptions;
   /** Where the write limit counts: this process (default) or MySQL, shared by every API replica. */
@@ -201,13 +210,25 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
       purger.start();
       stops.push(() => purger.stop());
     }
+    // The demo history is written before the streams and the sink start: they take it as one
+    // backlog, in large batches (written while they run, it costs them several times the CPU).
     if (orders && config.seedDemo) {
       const [[row]] = (await pool!.query('SELECT COUNT(*) AS n FROM users')) as unknown as [[{ n: number }]];
-      if (Number(row?.n) === 0) {
-        const seeded = await seedDemoData(orders);
-        logger.info('loaded demo data', { users: seeded.users.length, products: seeded.products.length });
+      const seeded = await seedDemo(orders, { databaseWithoutUsers: Number(row?.n) === 0, history: config.demoHistory });
+      if (seeded.catalog) logger.info('loaded the demo catalog and users');
+      if (config.demoTraffic) {
+        const traffic = new DemoTraffic(orders, seeded.customers);
+        stops.push(() => traffic.stop());
+        traffic.start();
       }
     }
+
+    // Health of the pipeline from this process's instruments (GET /api/pipeline/health, the
+    // dashboard); its freshness check is the canary's /readyz one.
+    const health = new PipelineHealth(metrics, canary ? { thresholds: { canaryAgeSeconds: canary.staleAfterMs / 1000 } } : {});
+    health.start();
+    stops.push(async () => health.stop());
+    let live: LiveFeed | undefined;
 
     // A role that stops on a fatal error is replaced in this process, with backoff; the others
     // (the API among them) keep serving, and /readyz names it until it runs again.
@@ -237,8 +258,8 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
 
     if (has('sink')) {
       const writer = new ClickHouseAnalyticsWriter(clickhouse!, config.clickhouse.database);
-      // The canary watcher of this process looks as soon as heartbeats were inserted.
-      const onInserted = (table: string) => (table === 'pipeline_canary' ? canary?.poke() : undefined);
+      // The canary watcher and the dashboard's live feed of this process look as soon as their rows were inserted.
+      const onInserted = (table: string) => (table === 'pipeline_canary' ? canary?.poke() : table === 'order_changes' ? live?.poke() : undefined);
       // A --reset-streams replay not swapped yet holds the sink (it must not load the re-derived records).
       const held = holdsSink(await replayManifest(clickhouse!, config.clickhouse.database));
       if (held) logger.warn('the sink stays paused: a replay with --reset-streams waits for its swap (`shopstream replay resume`)');
@@ -313,15 +334,19 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
               reconcile: (args, out) => runReconcile(pool!, clickhouse!, config.clickhouse.database, args, out),
             })
           : undefined;
+      const analytics = clickhouse && has('api') ? gatedReads(new ClickHouseAnalytics(clickhouse, config.clickhouse.database), gate) : undefined;
+      const feed = new LiveFeed({ newestChange: analytics && (() => analytics.newestChange()), health }, createLogger('live'));
+      live = feed;
       const app = createApp(
         {
           orders,
           admin: adminStore && { tokens: adminStore, audit: adminStore },
-          analytics:
-            clickhouse && has('api') ? { store: gatedReads(new ClickHouseAnalytics(clickhouse, config.clickhouse.database), gate) } : undefined,
+          analytics: analytics && { store: analytics },
           readiness,
           metricsEndpoint: metrics,
           ops,
+          pipelineHealth: health,
+          live: feed,
         },
         {
           metrics,
@@ -336,6 +361,8 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
         server.listen(config.httpPort, config.httpHost, () => resolve());
       });
       stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      // (Stops run in reverse: the event streams end first, or the server would wait for them.)
+      stops.push(async () => feed.close());
       const { port } = server.address() as AddressInfo;
       url = `http://${config.httpHost === '0.0.0.0' ? 'localhost' : config.httpHost}:${port}`;
     }

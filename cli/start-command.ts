@@ -3,10 +3,10 @@ import type { EntryConfig } from './config.js';
 import { parseStartArgs } from './flags.js';
 import { ROLES, startPipeline } from './pipeline.js';
 
-/** `shopstream start [--roles api,relay,streams,sink,monitor] [--seed-demo]`: runs until SIGINT/SIGTERM. */
+/** `shopstream start [--roles api,relay,streams,sink,monitor] [--seed-demo [--no-demo-traffic]]`: runs until SIGINT/SIGTERM. */
 export async function startCommand(config: EntryConfig, args: string[]): Promise<number> {
   const logger = createLogger('start');
-  const { roles, seedDemo } = parseStartArgs(args, ROLES);
+  const { roles, seedDemo, demoTraffic } = parseStartArgs(args, ROLES);
   const pipeline = await startPipeline({
     ...config,
     roles,
@@ -14,6 +14,7 @@ export async function startCommand(config: EntryConfig, args: string[]): Promise
     httpPort: config.httpPort,
     httpHost: config.httpHost,
     seedDemo,
+    demoTraffic,
   });
   logger.info(`shopstream is running (roles: ${roles.join(', ')})${pipeline.url ? ` at ${pipeline.url}` : ''}`);
   // Roles that stop on a fatal error are restarted in this process (see startPipeline): the

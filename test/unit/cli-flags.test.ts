@@ -36,8 +36,10 @@ describe('command-line flags (strict parseArgs)', () => {
 
   it('start, reconcile, schemas, outbox and stack', () => {
     const roles = ['api', 'relay', 'streams', 'sink'] as const;
-    expect(parseStartArgs([], roles)).toEqual({ roles: [...roles], seedDemo: false });
-    expect(parseStartArgs(['--roles', 'api, relay', '--seed-demo'], roles)).toEqual({ roles: ['api', 'relay'], seedDemo: true });
+    expect(parseStartArgs([], roles)).toEqual({ roles: [...roles], seedDemo: false, demoTraffic: false });
+    expect(parseStartArgs(['--roles', 'api, relay', '--seed-demo'], roles)).toEqual({ roles: ['api', 'relay'], seedDemo: true, demoTraffic: true });
+    expect(parseStartArgs(['--seed-demo', '--no-demo-traffic'], roles)).toMatchObject({ seedDemo: true, demoTraffic: false });
+    expect(parseStartArgs(['--no-demo-traffic'], roles)).toMatchObject({ seedDemo: false, demoTraffic: false });
     expect(usageError(() => parseStartArgs(['--roles', 'api,web'], roles)).message).toMatch(/unknown role\(s\) "web"/);
     expect(usageError(() => parseStartArgs(['--roles', '--seed-demo'], roles)).message).toMatch(/ambiguous/);
     expect(usageError(() => parseStartArgs(['--seed-demo=yes'], roles)).message).toMatch(/does not take an argument/);
