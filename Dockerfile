@@ -9,6 +9,8 @@ COPY package.json package-lock.json ./
 # lockfile; `npm ci` refuses it because chdb names optional platform packages never published.)
 RUN CKJS_LINKING=dynamic npm install --omit=dev --no-audit --no-fund
 COPY . .
+# The dashboard served at `/` (web/dist, never committed): esbuild and Chart.js are dependencies.
+RUN node web/build.mjs
 ENV NODE_ENV=production
 EXPOSE 3000
 ENTRYPOINT ["node", "bin/shopstream.js"]

@@ -1,7 +1,7 @@
 // Plain-Node setup shared by `npm start`, `npm test` and `npm run bench`: no dependencies, so it
 // runs on a fresh clone. Installs what is missing (Debian build libraries for the Kafka client,
-// a JDK and Maven for the broker and registry, Prometheus, then node_modules) and says what it is
-// doing.
+// a JDK and Maven for the broker and registry, Prometheus, for the tests Chromium, then
+// node_modules), builds the dashboard (web/build.mjs) and says what it is doing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,15 +23,23 @@ const DEBIAN_PACKAGES = {
   maven: 'resolving Kafka and the Schema Registry from Maven Central',
   prometheus: 'Prometheus and promtool: `stack up` runs its own, the test suite checks the alert rules',
 };
-/** Installed without recommendations: prometheus would bring node-exporter, another service, and its tools. */
-const WITHOUT_RECOMMENDS = new Set(['prometheus']);
+/** Debian packages only the test suite needs (`setup({ browser: true })`). */
+const BROWSER_PACKAGES = {
+  chromium: "the dashboard's browser test (headless, driven by playwright-core; no browser is downloaded)",
+  'fonts-liberation': 'fonts for the pages Chromium renders in the browser test',
+};
+/**
+ * Installed without recommendations: prometheus would bring node-exporter, another service, and
+ * its tools; chromium would bring upower, udev and printing services.
+ */
+const WITHOUT_RECOMMENDS = new Set(['prometheus', 'chromium']);
 
 export function say(line) {
   process.stdout.write(`[shopstream] ${line}\n`);
 }
 
-function missingDebianPackages() {
-  const wanted = Object.keys(DEBIAN_PACKAGES);
+function missingDebianPackages(browser) {
+  const wanted = Object.keys({ ...DEBIAN_PACKAGES, ...(browser ? BROWSER_PACKAGES : {}) });
   const result = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...wanted], { encoding: 'utf8' });
   const installed = new Set(
     result.stdout
@@ -52,12 +60,12 @@ function hasJava17() {
   return major >= 17;
 }
 
-function ensureDebianPackages() {
+function ensureDebianPackages(browser) {
   if (!existsSync('/usr/bin/dpkg-query')) {
-    say('not a Debian-based system: make sure the packages in scripts/setup.js (DEBIAN_PACKAGES) are installed');
+    say('not a Debian-based system: make sure the packages in scripts/setup.js (DEBIAN_PACKAGES, and BROWSER_PACKAGES for the tests) are installed');
     return;
   }
-  const missing = missingDebianPackages();
+  const missing = missingDebianPackages(browser);
   if (missing.length === 0) return;
   const plain = missing.filter((name) => !WITHOUT_RECOMMENDS.has(name));
   const lean = missing.filter((name) => WITHOUT_RECOMMENDS.has(name));
@@ -139,10 +147,18 @@ export function shopstream(args, options = {}) {
   run(process.execPath, [join(ROOT, 'bin', 'shopstream.js'), ...args], options);
 }
 
-export function setup() {
+/** Builds the dashboard served at `/` into web/dist (git-ignored; about a second). */
+function buildDashboard() {
+  say('building the dashboard (web/ → web/dist)');
+  run(process.execPath, [join(ROOT, 'web', 'build.mjs')]);
+}
+
+/** `browser`: also what the test suite needs (Chromium for the dashboard's browser test). */
+export function setup({ browser = false } = {}) {
   checkNode();
-  ensureDebianPackages();
+  ensureDebianPackages(browser);
   ensureNodeModules();
+  buildDashboard();
   say('starting the local stack (MariaDB, Kafka, Schema Registry, ClickHouse, Prometheus)');
   shopstream(['stack', 'up']);
 }

@@ -3,6 +3,6 @@
 import { join } from 'node:path';
 import { ROOT, run, say, setup } from './setup.js';
 
-setup();
+setup({ browser: true });
 say('running the test suite');
 run(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...process.argv.slice(2)]);
