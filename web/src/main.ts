@@ -150,6 +150,8 @@ async function loadSales(): Promise<void> {
 let loading: Promise<void> | undefined;
 let again = false;
 function refreshSales(): void {
+  // A hidden tab reads nothing; it reads everything when it is shown again.
+  if (document.hidden) return;
   if (loading) {
     again = true;
     return;
