@@ -16,7 +16,8 @@ import { ClickHouseAnalyticsWriter } from '../clickhouse/writer.js';
 import { createLogger } from '../core/log.js';
 import { gatedReads, SwapGate } from '../core/swap-gate.js';
 import { Supervisor, type RoleStatus, type SupervisedRole, type SupervisorOptions } from '../core/supervisor.js';
-import { createKafka, kafkaReadiness, type KafkaOptions } from '../kafka/client.js';
+import { createKafka, kafkaErrorCode, kafkaReadiness, type KafkaOptions } from '../kafka/client.js';
+import { retry } from '../core/retry.js';
 import { KafkaOutboxPublisher } from '../kafka/outbox-publisher.js';
 import { baseTopicName, ensureTopics, TOPIC_KEYS, topicNames, topicSpecs, type TopicLayout, type TopicNames } from '../kafka/topics.js';
 import { KafkaLagSource } from '../kafka/lag-source.js';
@@ -149,7 +150,16 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
     try {
       await ensureTopics(admin, topicSpecs(topics, config.topicLayout));
       // Heartbeats are keyed for the partitions the topic has (it may predate this layout).
-      if (has('relay') && canaryIntervalMs > 0) canaryPartitions = (await admin.fetchTopicMetadata({ topics: [topics.canary] }))[0]!.partitions.length;
+      // A topic just created may not be in the broker's metadata yet (UNKNOWN_TOPIC_OR_PARTITION).
+      if (has('relay') && canaryIntervalMs > 0) {
+        const metadata = await retry(() => admin.fetchTopicMetadata({ topics: [topics.canary] }), {
+          attempts: 20,
+          initialDelayMs: 100,
+          maxDelayMs: 1_000,
+          retryOn: (error) => kafkaErrorCode(error) === 3,
+        });
+        canaryPartitions = metadata[0]!.partitions.length;
+      }
     } finally {
       await admin.disconnect();
     }

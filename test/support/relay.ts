@@ -60,7 +60,8 @@ export async function testTopics(kafka: KafkaOptions = entry.kafka, partitions =
  * A relay over `pool` publishing to the test's topics; `published` records what it published,
  * `sends` how many times each event was handed to Kafka, failed sends included (a send that timed
  * out may have reached the broker; a claim whose transaction is run again after a deadlock sends
- * its rows again): Kafka holds an event at most that many times.
+ * its rows again): Kafka holds an event at most that many times. `uncommitted`: the events of
+ * claims whose transaction did not commit after sending, which another relay may send as well.
  */
 export function testRelay(pool: Pool, t: TestTopics, options: Partial<RelayOptions> = {}, kafka: KafkaOptions = entry.kafka) {
   const publisher = new KafkaOutboxPublisher(createKafka(kafka), t.registry, { topics: t.topics, lingerMs: 2, producerConfig: {}, sendTimeoutMs: 5_000 });
@@ -76,11 +77,33 @@ export function testRelay(pool: Pool, t: TestTopics, options: Partial<RelayOptio
     },
     close: () => publisher.close(),
   };
-  const relay = new OutboxRelay(mysqlOutboxStore(pool), recording, options);
+  // A claim whose transaction did not commit after its rows were sent (run again after a
+  // deadlock, or failed): its rows stay unpublished and any relay sends them again.
+  const uncommitted = new Set<string>();
+  const base = mysqlOutboxStore(pool);
+  const store: typeof base = {
+    ...base,
+    claim: async (limit, decide) => {
+      const attempts: { eventId: string }[][] = [];
+      try {
+        const claimed = await base.claim(limit, (rows) => {
+          attempts.push(rows);
+          return decide(rows);
+        });
+        for (const rows of attempts.slice(0, -1)) for (const row of rows) uncommitted.add(row.eventId);
+        return claimed;
+      } catch (error) {
+        for (const rows of attempts) for (const row of rows) uncommitted.add(row.eventId);
+        throw error;
+      }
+    },
+  };
+  const relay = new OutboxRelay(store, recording, options);
   return {
     relay,
     published,
     sends,
+    uncommitted,
     async close() {
       await relay.stop();
       await publisher.close();
