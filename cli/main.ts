@@ -15,6 +15,7 @@ const USAGE = `usage: shopstream <command>
   reconcile [--users N]                    compare every ClickHouse aggregate with MySQL; print the drift
   replay [--tables T,…] [--from T] [--to T] rebuild analytics tables from Kafka into shadows and swap them in
   replay status|resume|swap|rollback|cleanup   (and replay --outbox --from-id N --to-id M: publish outbox rows again)
+  load [--rate N] [--duration S] [--concurrency C]   realistic traffic through the HTTP API, with progress and a summary
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -43,6 +44,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'reconcile': {
       const { reconcileCommand } = await import('./reconcile-command.js');
       return reconcileCommand(config, rest);
+    }
+    case 'load': {
+      const { loadCommand } = await import('./load-command.js');
+      return loadCommand(config, rest);
     }
     case 'start': {
       const { startCommand } = await import('./start-command.js');
