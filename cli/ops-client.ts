@@ -48,6 +48,7 @@ export async function runInPipeline(config: EntryConfig, command: string, args: 
       await sleep(500);
     }
   } finally {
+    out.done();
     await store.revokeTokens(name).catch(() => undefined);
     await pool.end();
   }

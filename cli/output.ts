@@ -1,3 +1,5 @@
+import { phasedProgress } from './progress.js';
+
 /**
  * Where a long command writes: lines of output and its progress. On a terminal it is printed
  * (progress as a bar), inside a pipeline process it is kept for the CLI that polls the job.
@@ -7,20 +9,15 @@ export interface CommandOutput {
   progress(phase: string, done: number, total: number): void;
 }
 
-/** Output to this process's stdout; progress as a periodic line (at most one per second per phase). */
+/**
+ * Output to this process: lines to stdout, progress to stderr through cli/progress.ts (a bar per
+ * phase on a TTY, a plain line every few seconds otherwise). `done` ends the last display.
+ */
 export function consoleOutput(): CommandOutput & { done(): void } {
-  let last = 0;
-  let phase = '';
+  const progress = phasedProgress({ unit: 'records' });
   return {
     line: (text) => void process.stdout.write(`${text}\n`),
-    progress(name, done, total) {
-      const now = Date.now();
-      if (name === phase && now - last < 1_000 && done < total) return;
-      phase = name;
-      last = now;
-      const percent = total > 0 ? ` (${Math.floor((done / total) * 100)} %)` : '';
-      process.stdout.write(`${name}: ${done}${total > 0 ? ` of ${total}` : ''}${percent}\n`);
-    },
-    done: () => undefined,
+    progress: (phase, done, total) => progress.report(phase, done, total),
+    done: () => progress.done(),
   };
 }

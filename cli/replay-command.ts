@@ -34,6 +34,7 @@ export async function replayCommand(config: EntryConfig, args: string[]): Promis
   try {
     return await runReplay((options) => createReplay(directWiring(config, pool, clickhouse), options), args, out);
   } finally {
+    out.done();
     await clickhouse.close();
     await pool.end();
   }
@@ -168,6 +169,7 @@ async function republishCommand(config: EntryConfig, args: Extract<ReturnType<ty
     out.line(`Published ${published} events again, with their original event_id and commit time.`);
     return 0;
   } finally {
+    out.done();
     await publisher.close();
     await pool.end();
   }
