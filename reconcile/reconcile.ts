@@ -40,6 +40,10 @@ export async function reconcile(truth: AnalyticsReader, analytics: AnalyticsRead
   compare('top-products', await truth.topProducts(scope.from, scope.to, 1_000_000), await analytics.topProducts(scope.from, scope.to, 1_000_000), (row) => row.productId);
   compare('payment-methods', await truth.paymentMethods(), await analytics.paymentMethods(), (row) => row.method);
   compare('stats', [await truth.stats()], [await analytics.stats()], () => 'all');
+  // Of a range too (the dashboard's KPI cards): the scope's days, and its last day alone.
+  for (const range of [{ from: scope.from, to: scope.to }, { from: scope.to, to: scope.to }]) {
+    compare('stats', [await truth.stats(range)], [await analytics.stats(range)], () => `${range.from}..${range.to}`);
+  }
   for (const user of scope.users) compare('users', [await truth.userSales(user)], [await analytics.userSales(user)], () => user);
   return drift;
 }
