@@ -1,50 +1,30 @@
-import { Agent, request } from 'node:http';
+import { createProgress, formatCount, type Progress } from '../cli/progress.js';
+import { runLoad, type LoadOptions, type LoadSummary } from '../load/load.js';
 
 /**
- * The bench's load generator, run as its own process (real clients are not inside the server):
- * POSTs the order bodies it receives at `rate`/s with at most `concurrency` in flight, then
- * reports each request's status and latency to its parent.
+ * The bench's traffic, in a process of its own (real clients are not inside the server): the
+ * `shopstream load` generator (load/load.ts) with the options its parent sends, progress on
+ * stderr, and the summary sent back to the parent.
  */
-interface Job {
-  url: string;
-  rate: number;
-  concurrency: number;
-  bodies: string[];
-}
+export type LoadClientJob = Partial<LoadOptions> & Pick<LoadOptions, 'url' | 'adminToken'>;
 
-function postJson(agent: Agent, url: string, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+process.once('message', async (job: LoadClientJob) => {
+  let progress: Progress | undefined;
+  try {
+    const summary: LoadSummary = await runLoad(job, {
+      onStart(planned) {
+        progress = createProgress({ label: 'bench load', unit: 'requests' });
+        progress.start(planned);
+      },
+      onTick(tick) {
+        progress?.set(tick.completed);
+        progress?.update({ refused: formatCount(tick.refused), errors: formatCount(tick.errors) });
+      },
     });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-process.once('message', async (job: Job) => {
-  const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency });
-  const latencies: number[] = [];
-  let failures = 0;
-  const intervalMs = 1000 / job.rate;
-  const started = performance.now();
-  const pending = new Set<Promise<void>>();
-  for (let i = 0; i < job.bodies.length; i++) {
-    const wait = started + i * intervalMs - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    while (pending.size >= job.concurrency) await Promise.race(pending);
-    const t0 = performance.now();
-    const call: Promise<void> = postJson(agent, job.url, job.bodies[i]!)
-      .then((status) => {
-        if (status === 201) latencies.push(performance.now() - t0);
-        else failures++;
-      })
-      .catch(() => void failures++)
-      .finally(() => pending.delete(call));
-    pending.add(call);
+    progress?.stop();
+    process.send!({ summary }, () => process.exit(0));
+  } catch (error) {
+    progress?.stop();
+    process.send!({ error: error instanceof Error ? error.stack ?? error.message : String(error) }, () => process.exit(1));
   }
-  await Promise.all(pending);
-  agent.destroy();
-  process.send!({ latencies, failures, seconds: (performance.now() - started) / 1000 }, () => process.exit(0));
 });

@@ -5,7 +5,7 @@ import { pipelineBench } from './pipeline.js';
 import { relayBench } from './relay.js';
 
 /**
- * `npm run bench [-- --only pipeline|relay] [--orders N --rate R --concurrency C] [--light-rate R] [--events N --batch B]`
+ * `npm run bench [-- --only pipeline|relay] [--orders N --rate R --concurrency C] [--light-rate R] [--shop-requests N --shop-rate R] [--events N --batch B]`
  * Each scenario runs in isolation (own database, topics, ClickHouse folder); the user's data is
  * untouched. Figures are printed and written to bench/results/.
  */
@@ -36,6 +36,12 @@ async function main(): Promise<void> {
       console.log(`pipeline: ${saturation.orders} orders offered at ${saturation.rate}/s, to find the sustained rate`);
       results.pipelineSaturated = await pipelineBench(saturation);
       console.log(JSON.stringify(results.pipelineSaturated, null, 2));
+      // The same generator with the shop mix of `shopstream load` (payments, shipments, cancels,
+      // refunds, deletes beside the orders), offered at the SPEC's rate.
+      const shop = { orders: flag(argv, '--shop-requests', 10_000), rate: flag(argv, '--shop-rate', 1_000), concurrency, mix: 'shop' as const };
+      console.log(`pipeline: ${shop.orders} requests of the shop mix at ${shop.rate}/s (concurrency ${concurrency})`);
+      results.pipelineShopMix = await pipelineBench(shop);
+      console.log(JSON.stringify(results.pipelineShopMix, null, 2));
     }
     if (!only || only === 'relay') {
       results.relay = await relayBench({
