@@ -345,7 +345,9 @@ export async function startPipeline(config: PipelineConfig): Promise<Pipeline> {
             })
           : undefined;
       const analytics = clickhouse && has('api') ? gatedReads(new ClickHouseAnalytics(clickhouse, config.clickhouse.database), gate) : undefined;
-      const feed = new LiveFeed({ newestChange: analytics && (() => analytics.newestChange()), health }, createLogger('live'));
+      // With the embedded engine every order change is inserted by this process's sink, which
+      // pokes the feed: its poll is only a fallback then (as the canary watcher's).
+      const feed = new LiveFeed({ newestChange: analytics && (() => analytics.newestChange()), health }, createLogger('live'), has('sink') && !config.clickhouse.url ? { pollMs: 5_000 } : {});
       live = feed;
       const app = createApp(
         {

@@ -117,32 +117,27 @@ async function loadSales(): Promise<void> {
   const now = Date.now();
   const ranges = rangesEndingToday(state.days, now);
   const day = state.hourlyDay ?? utcToday(now);
-  const [current, previous, daily, hourly, statuses, methods, products, recent] = await Promise.all([
-    api.stats(ranges.current),
-    api.stats(ranges.previous),
-    api.dailySales(ranges.current),
-    api.hourlySales(day),
-    api.orderStatus(),
-    api.paymentMethods(),
-    api.topProducts(ranges.current, TOP_PRODUCTS),
-    api.recentOrders(RECENT_ORDERS),
-  ]);
-  renderKpis(current, previous, ranges);
-  renderDaily(daily, ranges);
   const dateInput = byId<HTMLInputElement>('hourly-date');
   if (state.hourlyDay === undefined) dateInput.value = day;
   dateInput.max = utcToday(now);
-  renderHourly(hourly, day);
-  renderShares('status', statuses.map((s) => ({ key: s.status, orders: s.orders, revenue: s.revenue })), 'Orders by status');
-  renderShares('methods', methods.map((m) => ({ key: m.method, orders: m.orders, revenue: m.revenue })), 'Orders by payment method');
-  setText(byId('products-range'), `(${rangeName(state.days)})`);
-  fillTable(
-    byId<HTMLTableElement>('products-table'),
-    products.map((p) => [p.name, formatCount(p.units), formatMoney(p.revenue)]),
-    [1, 2],
-    'No sales in this range',
-  );
-  await renderRecent(recent.items);
+  // Each part is shown as soon as its figures arrive.
+  await Promise.all([
+    Promise.all([api.stats(ranges.current), api.stats(ranges.previous)]).then(([current, previous]) => renderKpis(current, previous, ranges)),
+    api.dailySales(ranges.current).then((daily) => renderDaily(daily, ranges)),
+    api.hourlySales(day).then((hourly) => renderHourly(hourly, day)),
+    api.orderStatus().then((statuses) => renderShares('status', statuses.map((s) => ({ key: s.status, orders: s.orders, revenue: s.revenue })), 'Orders by status')),
+    api.paymentMethods().then((methods) => renderShares('methods', methods.map((m) => ({ key: m.method, orders: m.orders, revenue: m.revenue })), 'Orders by payment method')),
+    api.topProducts(ranges.current, TOP_PRODUCTS).then((products) => {
+      setText(byId('products-range'), `(${rangeName(state.days)})`);
+      fillTable(
+        byId<HTMLTableElement>('products-table'),
+        products.map((p) => [p.name, formatCount(p.units), formatMoney(p.revenue)]),
+        [1, 2],
+        'No sales in this range',
+      );
+    }),
+    api.recentOrders(RECENT_ORDERS).then((recent) => renderRecent(recent.items)),
+  ]);
   document.body.dataset.updatedAt = new Date(now).toISOString();
 }
 
