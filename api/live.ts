@@ -82,10 +82,6 @@ export class LiveFeed {
     }, 20);
   }
 
-  get openStreams(): number {
-    return this.clients.size;
-  }
-
   close(): void {
     this.closed = true;
     this.stopTimers();
