@@ -35,8 +35,6 @@ describe('the dashboard in a browser', () => {
   const isolated = useIsolatedPipeline(['api', 'relay', 'streams', 'sink', 'monitor'], {
     seedDemo: true,
     demoHistory: { days: 10, ordersPerDay: 8, customers: 8 },
-    monitor: { intervalMs: 1_000 },
-    canary: { intervalMs: 1_000 },
   });
   let browser: Browser;
   let context: BrowserContext;
