@@ -191,5 +191,54 @@ describe('outbox relay', () => {
     expect(Number(left!.total)).toBe(Number(left!.unpublished));
     expect(Number(left!.unpublished)).toBeGreaterThan(0);
   });
+  it("a claim's mark never waits for another claim: claims lock rows through the primary key only", async () => {
+    // Published rows make idx_outbox_pending the index a scan of unpublished rows uses.
+    await insertEvents(pool, aggregates(3_000).map((aggregateId) => ({ aggregateId, version: 1 })));
+    await pool.query('UPDATE outbox SET published_at = CURRENT_TIMESTAMP(6) WHERE published_at IS NULL');
+    const [q, p] = aggregates(2);
+    // Q's head takes the lowest id but commits after P's head is claimed.
+    const held = await pool.getConnection();
+    await held.beginTransaction();
+    await held.query('INSERT INTO outbox (event_id, aggregate_type, aggregate_id, aggregate_version, event_type, payload) VALUES (?, ?, ?, ?, ?, ?)', [
+      randomUUID(), 'order', q, 1, 'OrderStatusChanged', JSON.stringify({ orderId: q, version: 1, previousStatus: 'PAID', status: 'SHIPPED', paymentMethod: null, changedAt: Date.now() * 1000 }),
+    ]);
+    await insertEvents(pool, [{ aggregateId: p!, version: 1 }]);
+    const store = mysqlOutboxStore(pool);
+    const gate = () => {
+      let open = () => undefined as void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      let entered = () => undefined as void;
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      return { open, opened, inside, entered };
+    };
+    const [first, second] = [gate(), gate()];
+    const seen: string[][] = [];
+    const decideAfter = (g: ReturnType<typeof gate>) => async (rows: { id: string; aggregateId: string }[]) => {
+      seen.push(rows.map((row) => row.aggregateId));
+      g.entered();
+      await g.opened;
+      return { published: rows.map((row) => row.id), failed: [] };
+    };
+    try {
+      const a = store.claim(1, decideAfter(first));
+      await first.inside; // A holds P's head
+      await held.commit();
+      await insertEvents(pool, [{ aggregateId: q!, version: 2 }]);
+      // B takes Q's head and looks for Q's run past it, across the row A holds.
+      const b = store.claim(10, decideAfter(second));
+      await second.inside;
+      first.open();
+      const settled = await Promise.race([a.then(() => 'committed'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 3_000))]);
+      second.open();
+      await Promise.all([a, b]);
+      expect(seen).toEqual([[p], [q, q]]);
+      expect(settled).toBe('committed');
+    } finally {
+      first.open();
+      second.open();
+      held.release();
+    }
+    expect(await unpublishedCount(pool)).toBe(0);
+  });
 });
 

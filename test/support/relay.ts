@@ -90,7 +90,9 @@ export function testRelay(pool: Pool, t: TestTopics, options: Partial<RelayOptio
           attempts.push(rows);
           return decide(rows);
         });
-        for (const rows of attempts.slice(0, -1)) for (const row of rows) uncommitted.add(row.eventId);
+        // The rows of a claim come from its last attempt; an attempt run again after a conflict
+        // may find nothing claimable (another claim took the rows) and not decide at all.
+        for (const rows of claimed > 0 ? attempts.slice(0, -1) : attempts) for (const row of rows) uncommitted.add(row.eventId);
         return claimed;
       } catch (error) {
         for (const rows of attempts) for (const row of rows) uncommitted.add(row.eventId);
