@@ -45,6 +45,9 @@ interface NativeProducer {
  * `retriable` may be made again (commit and abort resume where they were); after `abortable`,
  * abort; after `fatal`, the producer is unusable.
  */
+/** How long after its own timeout a transactional call may still answer. */
+const UNANSWERED_GRACE_MS = 30_000;
+
 export class Transactions {
   private readonly native: NativeProducer;
 
@@ -60,22 +63,38 @@ export class Transactions {
   sendOffsets(consumer: Consumer, offsets: { topic: string; partition: number; offset: string }[], timeoutMs = 5_000): Promise<void> {
     const client = (consumer as unknown as { _getInternalClient(): unknown })._getInternalClient();
     const native = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }));
-    return this.call('send offsets to transaction', (cb) => this.native.sendOffsetsToTransaction(native, client, timeoutMs, cb));
+    return this.call('send offsets to transaction', (cb) => this.native.sendOffsetsToTransaction(native, client, timeoutMs, cb), timeoutMs);
   }
 
   commit(timeoutMs = 5_000): Promise<void> {
-    return this.call('commit transaction', (cb) => this.native.commitTransaction(timeoutMs, cb));
+    return this.call('commit transaction', (cb) => this.native.commitTransaction(timeoutMs, cb), timeoutMs);
   }
 
   abort(timeoutMs = 5_000): Promise<void> {
-    return this.call('abort transaction', (cb) => this.native.abortTransaction(timeoutMs, cb));
+    return this.call('abort transaction', (cb) => this.native.abortTransaction(timeoutMs, cb), timeoutMs);
   }
 
-  private call(operation: string, run: (cb: (error: NativeError | null) => void) => void): Promise<void> {
+  /**
+   * A call given `timeoutMs` that librdkafka has not answered well after it (seen once in a CI
+   * run: a commit asked again after a SIGSTOPped coordinator came back never answered, and the
+   * instance stalled for ten minutes) fails `fatal`: its outcome is unknown and the producer may
+   * be stuck, so only a new instance can go on. A late answer is ignored.
+   */
+  private call(operation: string, run: (cb: (error: NativeError | null) => void) => void, timeoutMs?: number): Promise<void> {
     return new Promise((resolve, reject) => {
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => reject(new TransactionError(operation, 'fatal', undefined, new Error(`no answer ${timeoutMs + UNANSWERED_GRACE_MS} ms after a call with a ${timeoutMs} ms timeout`))), timeoutMs + UNANSWERED_GRACE_MS);
+      timer?.unref();
       try {
-        run((error) => (error ? reject(new TransactionError(operation, classify(error), error.code, error)) : resolve()));
+        run((error) => {
+          clearTimeout(timer);
+          if (error) reject(new TransactionError(operation, classify(error), error.code, error));
+          else resolve();
+        });
       } catch (error) {
+        clearTimeout(timer);
         reject(new TransactionError(operation, 'fatal', undefined, error));
       }
     });
