@@ -1,6 +1,9 @@
 import { ShopstreamError } from '../core/errors.js';
 import type { Consumer, Producer } from './client.js';
 
+/** How long after its own timeout a transactional call may still answer. */
+const UNANSWERED_GRACE_MS = 30_000;
+
 /** How a failed transactional call must be handled (see transactionErrorKind). */
 export type TransactionErrorKind = 'retriable' | 'abortable' | 'fatal';
 
@@ -45,9 +48,6 @@ interface NativeProducer {
  * `retriable` may be made again (commit and abort resume where they were); after `abortable`,
  * abort; after `fatal`, the producer is unusable.
  */
-/** How long after its own timeout a transactional call may still answer. */
-const UNANSWERED_GRACE_MS = 30_000;
-
 export class Transactions {
   private readonly native: NativeProducer;
 
