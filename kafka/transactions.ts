@@ -75,10 +75,9 @@ export class Transactions {
   }
 
   /**
-   * A call given `timeoutMs` that librdkafka has not answered well after it (seen once in a CI
-   * run: a commit asked again after a SIGSTOPped coordinator came back never answered, and the
-   * instance stalled for ten minutes) fails `fatal`: its outcome is unknown and the producer may
-   * be stuck, so only a new instance can go on. A late answer is ignored.
+   * A call given `timeoutMs` that librdkafka has not answered well after it fails `fatal`: its
+   * outcome is unknown and the producer may be stuck, so only a new instance can go on (a guard:
+   * an instance never waits on one call forever). A late answer is ignored.
    */
   private call(operation: string, run: (cb: (error: NativeError | null) => void) => void, timeoutMs?: number): Promise<void> {
     return new Promise((resolve, reject) => {
