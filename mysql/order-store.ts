@@ -1,67 +1,34 @@
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import sql, { bulk, empty, join, type Sql } from 'sql-template-tag';
 import { ConflictError } from '../core/errors.js';
-import { microsToSqlTime, sqlTimeToMicros } from '../core/time.js';
+import { microsToSqlTime } from '../core/time.js';
 import type { DomainEvent } from '../orders/events.js';
-import type { Inventory, Order, OrderStatus, PaymentMethod, Product, User } from '../orders/model.js';
+import type { Inventory, Order, Product } from '../orders/model.js';
 import type { IdempotencyKeyStore, OrderPageQuery, OrderStore, OrderUnitOfWork } from '../orders/ports.js';
 import { auditInsert } from './admin-store.js';
 import { inTransaction, query, type BatchingTransaction } from './pool.js';
+import {
+  assemble,
+  INVENTORY_COLUMNS,
+  itemsOf,
+  ORDER_COLUMNS,
+  PAYMENT_COLUMNS,
+  PRODUCT_COLUMNS,
+  toInventory,
+  toPayment,
+  toProduct,
+  toUser,
+  USER_COLUMNS,
+  type InventoryRow,
+  type ItemRow,
+  type OrderRow,
+  type PaymentRow,
+  type UserRow,
+} from './rows.js';
 
 /** Rows of a read outside any transaction. */
 async function rows<T>(pool: Pool, statement: Sql): Promise<T[]> {
   return (await query<RowDataPacket[]>(pool, statement)) as T[];
-}
-
-interface OrderRow {
-  id: string;
-  user_id: string;
-  status: OrderStatus;
-  total_amount: string;
-  currency: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  deleted_at: string | null;
-  deleted_by: string | null;
-  delete_reason: string | null;
-}
-interface ItemRow {
-  order_id: string;
-  line_no: number;
-  product_id: string;
-  quantity: number;
-  unit_price: string;
-  line_total: string;
-}
-
-const ORDER_COLUMNS = sql`id, user_id, status, total_amount, currency, version, created_at, updated_at, deleted_at, deleted_by, delete_reason`;
-const PRODUCT_COLUMNS = sql`id, sku, name, category, price, currency, version`;
-
-function toOrder(row: OrderRow, items: ItemRow[]): Order {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    status: row.status,
-    totalAmount: row.total_amount,
-    currency: row.currency,
-    version: Number(row.version),
-    createdAt: sqlTimeToMicros(row.created_at),
-    updatedAt: sqlTimeToMicros(row.updated_at),
-    items: items.map((item) => ({
-      lineNo: Number(item.line_no),
-      productId: item.product_id,
-      quantity: Number(item.quantity),
-      unitPrice: item.unit_price,
-      lineTotal: item.line_total,
-    })),
-    ...(row.deleted_at ? { deletion: { at: sqlTimeToMicros(row.deleted_at), by: row.deleted_by ?? '', reason: row.delete_reason ?? '' } } : {}),
-  };
-}
-
-function itemsOf(orderIds: string[]): Sql {
-  return sql`SELECT order_id, line_no, product_id, quantity, unit_price, line_total FROM order_items
-             WHERE order_id IN (${join(orderIds)}) ORDER BY order_id, line_no`;
 }
 
 /** Orders with their items: one query for the orders, one for all their items. */
@@ -69,28 +36,6 @@ async function withItems(pool: Pool, orderRows: OrderRow[]): Promise<Order[]> {
   if (orderRows.length === 0) return [];
   return assemble(orderRows, await rows<ItemRow>(pool, itemsOf(orderRows.map((row) => row.id))));
 }
-
-function assemble(orderRows: OrderRow[], items: ItemRow[]): Order[] {
-  const byOrder = new Map<string, ItemRow[]>();
-  for (const item of items) byOrder.set(item.order_id, [...(byOrder.get(item.order_id) ?? []), item]);
-  return orderRows.map((row) => toOrder(row, byOrder.get(row.id) ?? []));
-}
-
-const toProduct = (row: Product): Product => ({ ...row, version: Number(row.version) });
-const toUser = (row: { id: string; email: string; name: string; version: number; created_at: string }): User => ({
-  id: row.id,
-  email: row.email,
-  name: row.name,
-  version: Number(row.version),
-  createdAt: sqlTimeToMicros(row.created_at),
-});
-const toInventory = (row: { product_id: string; on_hand: number; reserved: number; version: number; updated_at: string }): Inventory => ({
-  productId: row.product_id,
-  onHand: Number(row.on_hand),
-  reserved: Number(row.reserved),
-  version: Number(row.version),
-  updatedAt: sqlTimeToMicros(row.updated_at),
-});
 
 /** The outbox row of an event; its created_at (the `committed_at` the pipeline measures from) is the insert's time. */
 export function outboxInsert(event: DomainEvent): Sql {
@@ -136,22 +81,8 @@ export function mysqlOrderStore(pool: Pool): OrderStore & IdempotencyKeyStore {
     },
 
     async getPayment(orderId) {
-      const [row] = await rows<{ id: string; order_id: string; method: PaymentMethod; status: 'CAPTURED'; amount: string; currency: string; version: number; created_at: string }>(
-        pool,
-        sql`SELECT id, order_id, method, status, amount, currency, version, created_at FROM payments WHERE order_id = ${orderId}`,
-      );
-      return (
-        row && {
-          id: row.id,
-          orderId: row.order_id,
-          method: row.method,
-          status: row.status,
-          amount: row.amount,
-          currency: row.currency,
-          version: Number(row.version),
-          createdAt: sqlTimeToMicros(row.created_at),
-        }
-      );
+      const [row] = await rows<PaymentRow>(pool, sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE order_id = ${orderId}`);
+      return row && toPayment(row);
     },
 
     async listProducts({ limit, afterId, category }) {
@@ -170,15 +101,15 @@ export function mysqlOrderStore(pool: Pool): OrderStore & IdempotencyKeyStore {
     },
 
     async getInventory(productId) {
-      const [row] = await rows<Parameters<typeof toInventory>[0]>(
+      const [row] = await rows<InventoryRow>(
         pool,
-        sql`SELECT product_id, on_hand, reserved, version, updated_at FROM inventory WHERE product_id = ${productId}`,
+        sql`SELECT ${INVENTORY_COLUMNS} FROM inventory WHERE product_id = ${productId}`,
       );
       return row && toInventory(row);
     },
 
     async getUser(id) {
-      const [row] = await rows<Parameters<typeof toUser>[0]>(pool, sql`SELECT id, email, name, version, created_at FROM users WHERE id = ${id}`);
+      const [row] = await rows<UserRow>(pool, sql`SELECT ${USER_COLUMNS} FROM users WHERE id = ${id}`);
       return row && toUser(row);
     },
   };
@@ -205,14 +136,14 @@ function unitOfWork(tx: BatchingTransaction): OrderUnitOfWork {
           sql`UPDATE inventory SET ${set(quantity)}, version = version + 1, updated_at = ${updatedAt}
               WHERE product_id = ${productId} ${condition ? condition(quantity) : empty}`,
       ),
-      sql`SELECT product_id, on_hand, reserved, version, updated_at FROM inventory WHERE product_id IN (${join(lines.map(([productId]) => productId))})`,
+      sql`SELECT ${INVENTORY_COLUMNS} FROM inventory WHERE product_id IN (${join(lines.map(([productId]) => productId))})`,
     ]);
-    const rowsById = new Map((results.pop() as Parameters<typeof toInventory>[0][]).map((row) => [row.product_id, toInventory(row)]));
+    const rowsById = new Map((results.pop() as InventoryRow[]).map((row) => [row.product_id, toInventory(row)]));
     return { results: results as ResultSetHeader[], stock: lines.flatMap(([productId]) => rowsById.get(productId) ?? []) };
   };
   return {
     async findUser(id) {
-      const [row] = await read<Parameters<typeof toUser>[0]>(sql`SELECT id, email, name, version, created_at FROM users WHERE id = ${id}`);
+      const [row] = await read<UserRow>(sql`SELECT ${USER_COLUMNS} FROM users WHERE id = ${id}`);
       return row && toUser(row);
     },
     async insertUser(user) {
@@ -247,8 +178,8 @@ function unitOfWork(tx: BatchingTransaction): OrderUnitOfWork {
       }
     },
     async lockInventory(productId) {
-      const [row] = await read<Parameters<typeof toInventory>[0]>(
-        sql`SELECT product_id, on_hand, reserved, version, updated_at FROM inventory WHERE product_id = ${productId} FOR UPDATE`,
+      const [row] = await read<InventoryRow>(
+        sql`SELECT ${INVENTORY_COLUMNS} FROM inventory WHERE product_id = ${productId} FOR UPDATE`,
       );
       return row && toInventory(row);
     },
