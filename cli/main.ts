@@ -16,6 +16,7 @@ const USAGE = `usage: shopstream <command>
   replay [--tables T,…] [--from T] [--to T] rebuild analytics tables from Kafka into shadows and swap them in
   replay status|resume|swap|rollback|cleanup   (and replay --outbox --from-id N --to-id M: publish outbox rows again)
   load [--rate N] [--duration S] [--concurrency C]   realistic traffic through the HTTP API, with progress and a summary
+  snapshot [--only E,…] [--dry-run] | snapshot status   publish the current MySQL rows as events (resumable)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -44,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'reconcile': {
       const { reconcileCommand } = await import('./reconcile-command.js');
       return reconcileCommand(config, rest);
+    }
+    case 'snapshot': {
+      const { snapshotCommand } = await import('./snapshot-command.js');
+      return snapshotCommand(config, rest);
     }
     case 'load': {
       const { loadCommand } = await import('./load-command.js');

@@ -44,6 +44,12 @@ export function outboxInsert(event: DomainEvent): Sql {
                      ${JSON.stringify(event.payload)})`;
 }
 
+/** The outbox rows of several events in one statement, in the order given (their ids grow in that order). */
+export function outboxInsertMany(events: DomainEvent[]): Sql {
+  return sql`INSERT INTO outbox (event_id, aggregate_type, aggregate_id, aggregate_version, event_type, payload)
+             VALUES ${bulk(events.map((event) => [event.eventId, event.aggregateType, event.aggregateId, event.aggregateVersion, event.eventType, JSON.stringify(event.payload)]))}`;
+}
+
 /** The write side's store on MySQL/MariaDB. All SQL is parameterized (sql-template-tag). */
 export function mysqlOrderStore(pool: Pool): OrderStore & IdempotencyKeyStore {
   return {

@@ -32,6 +32,7 @@ export const EVENT_TYPES = [
   'OrderCancelled',
   'OrderRefunded',
   'OrderDeleted',
+  'OrderSnapshot',
   'PaymentCaptured',
   'ProductUpserted',
   'InventoryAdjusted',
@@ -83,6 +84,25 @@ export interface OrderDeletedPayload {
   deletedBy: string;
   reason: string;
   deletedAt: number;
+}
+
+/**
+ * The whole state of an order at `version`, as `shopstream snapshot` read it (not a change): a
+ * consumer whose state is older takes it as the new state, one whose state is as new or newer
+ * ignores it. Deleted orders carry their deletion time.
+ */
+export interface OrderSnapshotPayload {
+  orderId: string;
+  version: number;
+  userId: string;
+  status: OrderStatus;
+  currency: string;
+  totalAmount: string;
+  items: OrderLine[];
+  paymentMethod: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
 }
 
 export interface PaymentCapturedPayload {
@@ -185,6 +205,23 @@ export function orderDeleted(eventId: string, order: Order): DomainEvent<OrderDe
     deletedBy: deletion.by,
     reason: deletion.reason,
     deletedAt: deletion.at,
+  });
+}
+
+/** The snapshot of `order` as read, with its captured payment if any. */
+export function orderSnapshot(eventId: string, order: Order, payment: Payment | undefined): DomainEvent<OrderSnapshotPayload> {
+  return event(eventId, 'order', order.id, order.version, 'OrderSnapshot', {
+    orderId: order.id,
+    version: order.version,
+    userId: order.userId,
+    status: order.status,
+    currency: order.currency,
+    totalAmount: order.totalAmount,
+    items: order.items,
+    paymentMethod: payment?.method ?? null,
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+    deletedAt: order.deletion?.at ?? null,
   });
 }
 

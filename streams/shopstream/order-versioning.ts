@@ -3,6 +3,7 @@ import type {
   OrderCreatedPayload,
   OrderDeletedPayload,
   OrderRefundedPayload,
+  OrderSnapshotPayload,
   OrderStatusChangedPayload,
   PaymentCapturedPayload,
 } from '../../orders/events.js';
@@ -57,7 +58,11 @@ export class PaymentsTableProcessor implements Processor<string, Decoded> {
  * events, so the signed rows do not depend on which topic's batch happened to arrive first.
  *
  * Idempotent per order: an event whose version is not newer than the stored state (a replay, a
- * relay duplicate) forwards nothing.
+ * relay duplicate) forwards nothing. An OrderSnapshot (`shopstream snapshot`) is a whole state,
+ * not a change: newer than the stored state (or of an order never seen) it replaces it, enriched
+ * as of now, and the signed rows retract what was counted before; otherwise it is ignored like
+ * any older version. The snapshot writes it in its read's lock, so every change of the order
+ * after that read comes after it on the topic.
  */
 export class OrderVersioningProcessor implements Processor<string, Decoded, string, unknown> {
   private context!: ProcessorContext<string, unknown>;
@@ -90,6 +95,7 @@ export class OrderVersioningProcessor implements Processor<string, Decoded, stri
   private apply(previous: OrderState | undefined, record: StreamRecord<string, Decoded>): OrderState | undefined {
     const committedAt = Number(record.headers.committed_at ?? record.timestamp * 1000);
     const event = record.value.value as Record<string, unknown>;
+    if (record.value.name === 'OrderSnapshot') return this.fromSnapshot(event as unknown as OrderSnapshotPayload, committedAt);
     if (record.value.name === 'OrderCreated') {
       if (previous) return undefined;
       const created = event as unknown as OrderCreatedPayload;
@@ -136,5 +142,28 @@ export class OrderVersioningProcessor implements Processor<string, Decoded, stri
       default:
         return undefined;
     }
+  }
+
+  private fromSnapshot(snapshot: OrderSnapshotPayload, committedAt: number): OrderState {
+    const method = snapshot.paymentMethod ?? '';
+    return {
+      orderId: snapshot.orderId,
+      version: snapshot.version,
+      isDeleted: snapshot.deletedAt !== null,
+      userId: snapshot.userId,
+      userName: this.users.get(snapshot.userId)?.name ?? '',
+      status: snapshot.status,
+      currency: snapshot.currency,
+      totalAmount: snapshot.totalAmount,
+      items: snapshot.items.map((item) => {
+        const product = this.products.get(item.productId);
+        return { ...item, productName: product?.name ?? '', category: product?.category ?? '' };
+      }),
+      paymentMethod: method,
+      paymentStatus: method ? (snapshot.status === 'REFUNDED' ? 'REFUNDED' : 'CAPTURED') : '',
+      createdAt: snapshot.createdAt,
+      updatedAt: snapshot.updatedAt,
+      committedAt,
+    };
   }
 }

@@ -36,6 +36,20 @@ const statusChanged = (orderId: string, version: number, status: OrderStatus, pa
   event('OrderStatusChanged', { orderId, version, previousStatus: 'X', status, paymentMethod, changedAt: 1_764_000_100_000_000 + version });
 const cancelled = (orderId: string, version: number) => event('OrderCancelled', { orderId, version, previousStatus: 'X', reason: null, cancelledAt: 1_764_000_200_000_000 });
 const refunded = (orderId: string, version: number) => event('OrderRefunded', { orderId, version, previousStatus: 'X', refundedAt: 1_764_000_300_000_000 });
+const snapshot = (orderId: string, version: number, status: OrderStatus, extra: { paymentMethod?: string | null; deletedAt?: number | null; total?: string } = {}) =>
+  event('OrderSnapshot', {
+    orderId,
+    version,
+    userId: USER,
+    status,
+    currency: 'USD',
+    totalAmount: extra.total ?? '25.00',
+    items: [{ lineNo: 1, productId: PRODUCT, quantity: 2, unitPrice: '12.50', lineTotal: extra.total ?? '25.00' }],
+    paymentMethod: extra.paymentMethod ?? null,
+    createdAt: 1_764_000_000_000_000,
+    updatedAt: 1_764_000_500_000_000,
+    deletedAt: extra.deletedAt ?? null,
+  });
 const deleted = (orderId: string, version: number) => event('OrderDeleted', { orderId, version, deletedBy: 'alice', reason: 'test', deletedAt: 1_764_000_400_000_000 });
 
 function driver() {
@@ -111,6 +125,47 @@ describe('order-versioning processor', () => {
     d.pipeInput(topics.payments, 'o-1', event('PaymentCaptured', { paymentId: 'p', orderId: 'o-1', version: 1, method: 'PAYPAL', status: 'CAPTURED', amount: '25.00', currency: 'USD', capturedAt: 0 }));
     d.pipeInput(topics.orders, 'o-1', statusChanged('o-1', 2, 'PAID', null));
     expect(changes(d).pop()).toMatchObject({ status: 'PAID', payment_method: 'PAYPAL' });
+  });
+
+  it('takes a snapshot of an order it never saw as the order, enriched from the global stores', () => {
+    const d = driver();
+    d.pipeInput(topics.orders, 'o-s', snapshot('o-s', 3, 'PAID', { paymentMethod: 'CARD' }));
+    const [enriched] = d.readOutput<string, OrderEnriched>(topics.ordersEnriched);
+    expect(enriched!.value).toMatchObject({ order_id: 'o-s', version: 3, status: 'PAID', user_name: 'Ada', payment_method: 'CARD', payment_status: 'CAPTURED', is_deleted: false });
+    expect(enriched!.value.items[0]).toMatchObject({ product_name: 'Lamp', category: 'Home' });
+    expect(signed(changes(d))).toEqual([[1, 3, 'PAID', true]]);
+  });
+
+  it('replaces an older state with a newer snapshot (retracting what was counted) and ignores one not newer', () => {
+    const d = driver();
+    d.pipeInput(topics.orders, 'o-s', created('o-s'));
+    // Versions 2 and 3 were written around the pipeline; the snapshot read version 3.
+    d.pipeInput(topics.orders, 'o-s', snapshot('o-s', 3, 'CANCELLED', { total: '30.00' }));
+    d.pipeInput(topics.orders, 'o-s', snapshot('o-s', 3, 'CANCELLED', { total: '30.00' })); // a second snapshot
+    d.pipeInput(topics.orders, 'o-s', snapshot('o-s', 2, 'PAID')); // older than the state
+    expect(signed(changes(d))).toEqual([
+      [1, 1, 'PENDING', true],
+      [-1, 3, 'PENDING', true],
+      [1, 3, 'CANCELLED', false],
+    ]);
+    // A change after the snapshot applies to the snapshot's state.
+    d.pipeInput(topics.orders, 'o-s', deleted('o-s', 4));
+    expect(signed(changes(d))).toEqual([
+      [-1, 4, 'CANCELLED', false],
+      [1, 4, 'CANCELLED', false],
+    ]);
+    expect(d.getStateStore<KeyValueStore<string, OrderState>>(ORDER_STATE_STORE).get('o-s')).toMatchObject({ version: 4, totalAmount: '30.00', isDeleted: true });
+  });
+
+  it('takes a snapshot of a deleted order as deleted, counted nowhere', () => {
+    const d = driver();
+    d.pipeInput(topics.orders, 'o-s', created('o-s'));
+    d.pipeInput(topics.orders, 'o-s', snapshot('o-s', 5, 'PAID', { paymentMethod: 'CARD', deletedAt: 1_764_000_400_000_000 }));
+    const rows = changes(d).slice(1);
+    expect(rows.map((c) => [c.sign, c.version, c.counted, c.is_deleted])).toEqual([
+      [-1, 5, true, false],
+      [1, 5, false, true],
+    ]);
   });
 
   it('keeps sums over counted signed rows equal to the current states, for random histories', () => {
