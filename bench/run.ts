@@ -1,11 +1,12 @@
 import { setLogLevel } from '../core/log.js';
 import { configFromEnv } from '../cli/config.js';
 import { ensureBufferPool, flag, writeResults } from './common.js';
+import { backfillBench } from './backfill.js';
 import { pipelineBench } from './pipeline.js';
 import { relayBench } from './relay.js';
 
 /**
- * `npm run bench [-- --only pipeline|relay] [--orders N --rate R --concurrency C] [--light-rate R] [--shop-requests N --shop-rate R] [--events N --batch B]`
+ * `npm run bench [-- --only pipeline|relay|backfill] [--orders N --rate R --concurrency C] [--light-rate R] [--shop-requests N --shop-rate R] [--events N --batch B] [--backfill-orders N]`
  * Each scenario runs in isolation (own database, topics, ClickHouse folder); the user's data is
  * untouched. Figures are printed and written to bench/results/.
  */
@@ -51,6 +52,10 @@ async function main(): Promise<void> {
         concurrency: flag(argv, '--relay-concurrency', 2),
       });
       console.log(JSON.stringify(results.relay, null, 2));
+    }
+    if (!only || only === 'backfill') {
+      results.backfill = await backfillBench({ orders: flag(argv, '--backfill-orders', 50_000) });
+      console.log(JSON.stringify(results.backfill, null, 2));
     }
   } finally {
     await bufferPool.restore();
