@@ -227,7 +227,13 @@ describe('the dashboard in a browser', () => {
     await page.selectOption('#range', '14');
     await kpisShowing(stats);
     expect(await page.textContent('#range-label')).toBe(`(last 14 days: ${fortnight.from} to ${fortnight.to})`);
-    expect(withoutEmpty(await tableRows('daily-table')).map((r) => [r[0], Number(r[1])])).toEqual([...daily].reverse().map((d) => [d.date, d.orders]));
+    // Each part of the page is shown as its own figures arrive: the daily table may follow the KPIs.
+    const expected = JSON.stringify([...daily].reverse().map((d) => [d.date, d.orders]));
+    const shownDaily = async () => JSON.stringify(withoutEmpty(await tableRows('daily-table')).map((r) => [r[0], Number(r[1])]));
+    await waitFor(async () => ((await shownDaily()) === expected ? true : undefined), { timeoutMs: 5_000, intervalMs: 50, describe: `the daily table showing ${expected}` }).catch(async (error) => {
+      expect(await shownDaily()).toBe(expected);
+      throw error;
+    });
     await page.selectOption('#range', '7');
     await kpisShowing(await api(`/api/analytics/stats?${query(range(7))}`));
   });
