@@ -19,6 +19,12 @@ export interface SupervisorOptions {
   maxDelayMs: number;
   /** An instance that ran this long before failing restarts after initialDelayMs again. Default 60,000 ms. */
   resetAfterMs: number;
+  /**
+   * A failed instance whose `close` has not finished after this long is left behind (logged) and
+   * the next one starts anyway: a call stuck in a failed instance never keeps the role down.
+   * Default 30,000 ms.
+   */
+  closeTimeoutMs: number;
   metrics: Metrics;
   logger: Logger;
 }
@@ -27,6 +33,7 @@ export const DEFAULT_SUPERVISOR_OPTIONS: Omit<SupervisorOptions, 'name'> = {
   initialDelayMs: 1_000,
   maxDelayMs: 60_000,
   resetAfterMs: 60_000,
+  closeTimeoutMs: 30_000,
   metrics: noopMetrics,
   logger: createLogger('supervisor'),
 };
@@ -150,13 +157,26 @@ export class Supervisor {
     this.instruments.up(1);
   }
 
+  private async closeFailed(failed: SupervisedRole): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      failed.close().then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.options.closeTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!closed) this.options.logger.error(`${this.options.name}: the stopped instance did not close within ${this.options.closeTimeoutMs} ms; starting a new one without it`);
+  }
+
   /** Closes the failed instance, then starts new ones with backoff until one runs (or stop). */
   private async replace(failed: SupervisedRole, error: unknown): Promise<void> {
     this.state = 'restarting';
     this.lastError = errorMessage(error);
     this.instruments.up(0);
     if (Date.now() - this.startedAt >= this.options.resetAfterMs) this.failures = 0;
-    await failed.close().catch(() => undefined);
+    await this.closeFailed(failed);
     if (this.current === failed) this.current = undefined;
     while (!this.stopping.signal.aborted && !this.paused) {
       const delayMs = backoffDelay(++this.failures, { initialDelayMs: this.options.initialDelayMs, maxDelayMs: this.options.maxDelayMs });

@@ -55,8 +55,9 @@ export class Transactions {
     this.native = (producer as unknown as { _getInternalClient(): NativeProducer })._getInternalClient();
   }
 
+  /** Local to librdkafka (no request), which waits for it without a timeout: answered within the grace. */
   begin(): Promise<void> {
-    return this.call('begin transaction', (cb) => this.native.beginTransaction(cb));
+    return this.call('begin transaction', (cb) => this.native.beginTransaction(cb), 0);
   }
 
   /** Adds the consumer's positions (the next offsets to read) to the transaction. */
@@ -75,17 +76,16 @@ export class Transactions {
   }
 
   /**
-   * A call given `timeoutMs` that librdkafka has not answered well after it fails `fatal`: its
-   * outcome is unknown and the producer may be stuck, so only a new instance can go on (a guard:
-   * an instance never waits on one call forever). A late answer is ignored.
+   * A call that librdkafka has not answered well after its `timeoutMs` (0: a call without one)
+   * fails `fatal`: its outcome is unknown and the producer may be stuck, so only a new instance
+   * can go on (a guard: an instance never waits on one call forever). A late answer is ignored.
    */
-  private call(operation: string, run: (cb: (error: NativeError | null) => void) => void, timeoutMs?: number): Promise<void> {
+  private call(operation: string, run: (cb: (error: NativeError | null) => void) => void, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer =
-        timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => reject(new TransactionError(operation, 'fatal', undefined, new Error(`no answer ${timeoutMs + UNANSWERED_GRACE_MS} ms after a call with a ${timeoutMs} ms timeout`))), timeoutMs + UNANSWERED_GRACE_MS);
-      timer?.unref();
+      const waitedMs = timeoutMs + UNANSWERED_GRACE_MS;
+      const why = timeoutMs > 0 ? `no answer ${waitedMs} ms after a call with a ${timeoutMs} ms timeout` : `no answer within ${waitedMs} ms`;
+      const timer = setTimeout(() => reject(new TransactionError(operation, 'fatal', undefined, new Error(why))), waitedMs);
+      timer.unref();
       try {
         run((error) => {
           clearTimeout(timer);

@@ -41,6 +41,15 @@ export interface StreamsOptions {
    * not caught up within this long, the batch is tried again later. Default 30,000 ms.
    */
   globalCatchUpTimeoutMs: number;
+  /**
+   * An operation on the transaction (a batch, a commit, a punctuation, a revocation's commit)
+   * still running after this long stops the instance (STREAMS_STALLED), as Kafka Streams'
+   * task.timeout.ms does: a call that never returns (a native call stuck in librdkafka, a serde
+   * that never answers) turns into a restart, not a stall. Must exceed the longest legitimate
+   * operation: a commit asked again for commitTimeoutMs, each call answered within 35 s, after the
+   * global stores' catch-up (globalCatchUpTimeoutMs). Default 180,000 ms.
+   */
+  stallTimeoutMs: number;
   /** Punctuation check interval. Default 1,000 ms. */
   punctuateIntervalMs: number;
   /** Replication factor of the changelog topics. Default 1. */
@@ -59,6 +68,7 @@ export const DEFAULT_STREAMS_OPTIONS: Omit<StreamsOptions, 'applicationId'> = {
   maxTransactionRecords: 10_000,
   commitTimeoutMs: 60_000,
   globalCatchUpTimeoutMs: 30_000,
+  stallTimeoutMs: 180_000,
   punctuateIntervalMs: 1_000,
   replicationFactor: 1,
   metrics: noopMetrics,
@@ -130,6 +140,11 @@ export class KafkaStreams {
   private consecutiveAborts = 0;
   private pausedUntil = 0;
   private inFlight: Promise<void> = Promise.resolve();
+  /** The operation of the queue running now (see stallTimeoutMs). */
+  private running: { what: string; since: number } | undefined;
+  /** Rejects once the instance failed: whatever waits on its queue lets go then (see fail). */
+  private readonly stopped: Promise<never>;
+  private stop!: (error: unknown) => void;
   private readonly instruments;
 
   constructor(
@@ -138,6 +153,8 @@ export class KafkaStreams {
     options: Partial<StreamsOptions> & { applicationId: string },
   ) {
     this.options = { ...DEFAULT_STREAMS_OPTIONS, ...options };
+    this.stopped = new Promise<never>((_, reject) => (this.stop = reject));
+    this.stopped.catch(() => undefined);
     this.kafka = createKafka(kafkaOptions);
     const id = this.options.applicationId;
     this.consumer = this.kafka.consumer({
@@ -196,28 +213,48 @@ export class KafkaStreams {
         if (this.failure) throw this.failure;
         // A batch that waited behind an aborted transaction is stale: its partition was seeked
         // back and these records come again in order.
-        await this.serialized(() => (isStale() ? Promise.resolve() : this.processBatch(batch.topic, batch.partition, batch.messages)));
+        await this.serialized('a batch', () => (isStale() ? Promise.resolve() : this.processBatch(batch.topic, batch.partition, batch.messages)));
       },
     });
     this.punctuation = setInterval(() => void this.punctuate(), this.options.punctuateIntervalMs);
-    this.committer = setInterval(() => void this.serialized(() => this.commitIfDue()), Math.max(5, this.options.commitIntervalMs / 2));
+    this.committer = setInterval(() => {
+      this.failIfStalled();
+      void this.serialized('a commit', () => this.commitIfDue()).catch(() => undefined);
+    }, Math.max(5, this.options.commitIntervalMs / 2));
   }
 
-  /** Runs `work` after everything queued before it (one transaction at a time on the producer). */
-  private serialized(work: () => Promise<void>): Promise<void> {
-    const run = this.inFlight.then(work);
+  /**
+   * Runs `work` after everything queued before it (one transaction at a time on the producer).
+   * The returned promise also rejects as soon as the instance fails: a caller (the consumer's
+   * batch, a revocation) never waits on work a failed instance left stuck.
+   */
+  private serialized(what: string, work: () => Promise<void>): Promise<void> {
+    const run = this.inFlight.then(async () => {
+      this.running = { what, since: Date.now() };
+      try {
+        await work();
+      } finally {
+        this.running = undefined;
+      }
+    });
     this.inFlight = run.catch(() => undefined);
-    return run;
+    return Promise.race([run, this.stopped]);
+  }
+
+  private failIfStalled(): void {
+    const running = this.running;
+    if (running && Date.now() - running.since > this.options.stallTimeoutMs) this.fail(new StreamsStalledError(running.what, Date.now() - running.since));
   }
 
   async close(): Promise<void> {
     this.closing.abort();
     clearInterval(this.punctuation);
     clearInterval(this.committer);
-    // A failed instance commits nothing more: what it left open is resolved by its successor.
-    if (!this.failure) await this.serialized(() => this.commit()).catch(() => undefined);
+    // A failed instance commits nothing more, nor waits for its queue (work in it may be stuck):
+    // what it left open is resolved by its successor, whose producer fences this one.
+    if (!this.failure) await this.serialized('the last commit', () => this.commit()).catch(() => undefined);
     await this.consumer.disconnect().catch(() => undefined);
-    await this.inFlight;
+    if (!this.failure) await this.inFlight;
     await this.producer.disconnect().catch(() => undefined);
     await this.restoreReader?.close().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
@@ -283,7 +320,7 @@ export class KafkaStreams {
     const partitions = [...new Set(assignment.map((tp) => tp.partition))];
     if (!assigning) {
       // Partitions are leaving: what was processed for them commits first.
-      await this.serialized(() => this.commit()).catch(() => undefined);
+      await this.serialized('a revocation\'s commit', () => this.commit()).catch(() => undefined);
       for (const partition of partitions) {
         this.tasks.get(partition)?.close();
         this.tasks.delete(partition);
@@ -551,7 +588,7 @@ export class KafkaStreams {
   /** Punctuators run inside the open transaction (their outputs and store writes commit with it). */
   private async punctuate(): Promise<void> {
     if (this.failure) return;
-    await this.serialized(async () => {
+    await this.serialized('a punctuation', async () => {
       try {
         for (const [partition, task] of this.tasks) {
           // The task joins the transaction before its punctuators write, so an abort drops those writes.
@@ -563,14 +600,22 @@ export class KafkaStreams {
       } catch (error) {
         await this.abort(error);
       }
-    });
+    }).catch(() => undefined);
   }
 
   private fail(error: unknown): void {
     if (this.failure) return;
     this.failure = error;
+    this.stop(error);
     this.options.logger.error('stream processing stopped', { error });
     this.options.onFatal(error);
+  }
+}
+
+/** An operation on the transaction ran longer than stallTimeoutMs (see StreamsOptions). */
+export class StreamsStalledError extends ShopstreamError {
+  constructor(what: string, runningMs: number) {
+    super('STREAMS_STALLED', `${what} did not finish within ${runningMs} ms: the instance stops so that a new one can go on`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShopstreamError } from '../../core/errors.js';
 import { waitFor } from '../../core/retry.js';
+import { Supervisor } from '../../core/supervisor.js';
 import { createKafka, type Admin } from '../../kafka/client.js';
 import { AvroRegistry } from '../../registry/avro-registry.js';
 import type { FailureHandler, ProcessorContext, Serde, StreamRecord } from '../../streams/api.js';
@@ -57,15 +58,16 @@ describe('streams failure policy', () => {
   const id = uniqueId();
   const output = `t${id}.names`;
   const deadLetters = `t${id}.dlq`;
+  const afterStall = `t${id}.names-after-stall`;
 
   beforeAll(async () => {
     t = await testTopics(entry.kafka, 1);
     admin = createKafka(entry.kafka).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [output, deadLetters].map((topic) => ({ topic, numPartitions: 1 })) });
+    await admin.createTopics({ topics: [output, deadLetters, afterStall].map((topic) => ({ topic, numPartitions: 1 })) });
   });
   afterAll(async () => {
-    await admin?.deleteTopics({ topics: [output, deadLetters, t.topics.users] }).catch(() => undefined);
+    await admin?.deleteTopics({ topics: [output, deadLetters, afterStall, t.topics.users] }).catch(() => undefined);
     await admin?.disconnect();
   });
 
@@ -115,6 +117,43 @@ describe('streams failure policy', () => {
       await streams.close();
     }
   });
+
+  it('an operation that never finishes stops the instance after stallTimeoutMs; the supervised next one processes each record once', async () => {
+    // The first record ever decoded never answers (as a native call stuck in librdkafka would not).
+    const decode = avroSourceSerde(t.registry);
+    let stuck = false;
+    const hanging: Serde<Decoded> = {
+      ...decode,
+      deserialize: (topic, data, headers) => {
+        if (stuck) return decode.deserialize(topic, data, headers);
+        stuck = true;
+        return new Promise<Decoded>(() => undefined);
+      },
+    };
+    const instanceId = `i${uniqueId()}`; // one transactional id, as in one process: the next instance fences the stuck one
+    const supervisor = new Supervisor(
+      (onFatal) =>
+        new KafkaStreams(namesTopology(t.topics.users, afterStall, hanging), entry.kafka, {
+          applicationId: `t${id}-stall`,
+          instanceId,
+          onFailure: ({ stage }) => (stage === 'produce' ? 'continue' : 'fail'),
+          onFatal,
+          stallTimeoutMs: 3_000,
+        }),
+      { name: 'streams', initialDelayMs: 100, maxDelayMs: 500, closeTimeoutMs: 60_000 },
+    );
+    await supervisor.start();
+    try {
+      await waitFor(async () => ((await readAll(afterStall)).length >= 2 ? true : undefined), { timeoutMs: 60_000, describe: 'the records, processed by the next instance' });
+      expect(stuck).toBe(true);
+      expect(supervisor.status()).toMatchObject({ state: 'running', restarts: 1 });
+      expect(supervisor.status().lastError).toMatch(/a batch did not finish within \d+ ms/);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect((await readAll(afterStall)).map((r) => r.value)).toEqual(['ada', 'grace']);
+    } finally {
+      await supervisor.stop();
+    }
+  }, 90_000);
 
   it('an unreachable registry while decoding an unknown schema id is retried with backoff, not fatal', async () => {
     const target = new URL(entry.registryUrl);

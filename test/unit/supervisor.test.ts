@@ -70,6 +70,26 @@ describe('Supervisor', () => {
     await supervisor.stop();
   });
 
+  it('starts a new instance when the failed one does not close within closeTimeoutMs', async () => {
+    const instances: { fatal: (error: unknown) => void; started: boolean }[] = [];
+    const create = (onFatal: (error: unknown) => void): SupervisedRole => {
+      const instance = { fatal: onFatal, started: false };
+      instances.push(instance);
+      // The first instance's close never returns (a call stuck inside it).
+      return { start: async () => void (instance.started = true), close: () => (instance === instances[0] ? new Promise<void>(() => undefined) : Promise.resolve()) };
+    };
+    const supervisor = new Supervisor(create, { name: 'streams', ...quick, closeTimeoutMs: 300 });
+    await supervisor.start();
+    const failedAt = Date.now();
+    instances[0]!.fatal(new Error('stuck'));
+    await waitFor(async () => (supervisor.status().state === 'running' ? true : undefined), { timeoutMs: 3_000, intervalMs: 10, describe: 'a new instance' });
+    expect(Date.now() - failedAt).toBeGreaterThanOrEqual(300);
+    expect(instances).toHaveLength(2);
+    expect(instances[1]!.started).toBe(true);
+    expect(supervisor.status()).toMatchObject({ state: 'running', restarts: 1, lastError: 'stuck' });
+    await supervisor.stop();
+  });
+
   it('reports a failing first start to the caller, and stop ends restarts', async () => {
     const failing = new Supervisor(() => ({ start: async () => Promise.reject(new Error('no broker')), close: async () => undefined }), { name: 'relay', ...quick });
     await expect(failing.start()).rejects.toThrow('no broker');

@@ -44,6 +44,15 @@ describe('Transactions', () => {
     late!(null);
   });
 
+  it('a begin librdkafka never answers (it waits without a timeout) fails fatal after the grace', async () => {
+    vi.useFakeTimers();
+    const outcome = transactionsOver(() => undefined).begin().catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(30_001);
+    const error = await outcome;
+    expect(transactionErrorKind(error)).toBe('fatal');
+    expect(String(error)).toMatch(/begin transaction: no answer within 30000 ms/);
+  });
+
   it('an answered commit resolves and leaves no timer behind', async () => {
     vi.useFakeTimers();
     await transactionsOver((cb) => cb(null)).commit(5_000);
