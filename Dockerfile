@@ -12,6 +12,8 @@ COPY . .
 # The dashboard served at `/` (web/dist, never committed): esbuild and Chart.js are dependencies.
 RUN node web/build.mjs
 ENV NODE_ENV=production
+# Node's libuv pool, where every librdkafka call and embedded ClickHouse query waits for a thread (default 4).
+ENV UV_THREADPOOL_SIZE=16
 EXPOSE 3000
 ENTRYPOINT ["node", "bin/shopstream.js"]
 CMD ["start"]

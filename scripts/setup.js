@@ -9,6 +9,12 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
+// The processes these scripts start inherit it. Every librdkafka call and every embedded
+// ClickHouse query waits for a thread of Node's libuv pool (4 by default), shared by the ~10 Kafka
+// clients of a one-process pipeline: calls blocked on a stalled broker must not starve the rest.
+// Node reads it once at start-up, so it is set here, for the children, not in the process itself.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 /** Debian packages and why they are needed. */
 const DEBIAN_PACKAGES = {
   'libssl-dev': 'Kafka client (librdkafka) build',
