@@ -100,6 +100,9 @@ describe('stream commits with an unknown outcome', () => {
           applicationId: `${config.groupPrefix}-streams`,
           deadLetterTopic: topics.deadLetter,
           onFatal,
+          // Above the longest legitimate operation here (a commit asked again through a 12 s pause),
+          // well below the default, so a stuck operation restarts the instance within this test's time.
+          stallTimeoutMs: 60_000,
         }),
       { name: 'streams', initialDelayMs: 200, maxDelayMs: 2_000 },
     );
@@ -172,6 +175,9 @@ describe('stream commits with an unknown outcome', () => {
       throw error;
     });
     expect(final.mysql.length).toBeGreaterThan(100);
+    // Restarts are expected (a pause past the transaction timeout fences the producer); a
+    // STREAMS_STALLED among them says an operation hung and the watchdog replaced the instance.
+    console.log('streams-commit-pause: supervisor', JSON.stringify(supervisor.status()));
     expect(supervisor.status().state).toBe('running');
   }, 600_000);
 });
