@@ -73,13 +73,15 @@ export class ClickHouseAnalyticsWriter implements AnalyticsWriter, RangeLedger {
   async lastRange(topic: string, partition: number): Promise<{ first: bigint; last: bigint } | undefined> {
     try {
       const result = await this.client.query({
-        query: `SELECT toString(first) AS first, toString(last) AS last FROM ${this.db}.sink_ranges
+        // The offsets are read as strings under names of their own: an alias `first` would take
+        // the column's place in ORDER BY and sort the offsets as text ('7' after '39').
+        query: `SELECT toString(first) AS first_offset, toString(last) AS last_offset FROM ${this.db}.sink_ranges
                 WHERE topic = {topic:String} AND partition = {partition:UInt32} ORDER BY first DESC, recorded_at DESC LIMIT 1`,
         query_params: { topic, partition },
         format: 'JSONEachRow',
       });
-      const [row] = await result.json<{ first: string; last: string }>();
-      return row && { first: BigInt(row.first), last: BigInt(row.last) };
+      const [row] = await result.json<{ first_offset: string; last_offset: string }>();
+      return row && { first: BigInt(row.first_offset), last: BigInt(row.last_offset) };
     } catch (error) {
       throw classifyClickHouseError(error, `read the recorded range of ${topic}-${partition}`);
     }

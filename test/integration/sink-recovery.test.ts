@@ -10,6 +10,7 @@ import { ClickHouseRejectedError } from '../../clickhouse/errors.js';
 import { migrateClickHouse } from '../../clickhouse/migrate.js';
 import { ClickHouseAnalyticsWriter } from '../../clickhouse/writer.js';
 import { DependencyError } from '../../core/errors.js';
+import { createLogger, type Logger } from '../../core/log.js';
 import { waitFor } from '../../core/retry.js';
 import { createKafka } from '../../kafka/client.js';
 import type { ProductUpsertedPayload } from '../../orders/events.js';
@@ -30,29 +31,34 @@ type Fault = 'before' | 'after' | 'fatal' | 'fatal-after';
 class FaultyWriter implements AnalyticsWriter {
   calls = 0;
   lastCallAt = Date.now();
+  /** The tokens of the inserts that landed, in order (a range loaded twice shows as two overlapping tokens). */
+  readonly landed: string[] = [];
   constructor(
     private readonly inner: AnalyticsWriter,
     private readonly plan: Map<number, Fault>,
+    private readonly journal: string[] = [],
   ) {}
   writeOrders(records: OrderEnriched[], token: string) {
-    return this.run(() => this.inner.writeOrders(records, token));
+    return this.run(token, () => this.inner.writeOrders(records, token));
   }
   writeChanges(records: OrderChange[], token: string) {
-    return this.run(() => this.inner.writeChanges(records, token));
+    return this.run(token, () => this.inner.writeChanges(records, token));
   }
   writeProducts(records: ProductUpsertedPayload[], token: string) {
-    return this.run(() => this.inner.writeProducts(records, token));
+    return this.run(token, () => this.inner.writeProducts(records, token));
   }
   writeCanary(records: PipelineCanaryRecord[], token: string) {
     return this.inner.writeCanary(records, token);
   }
-  private async run(write: () => Promise<void>): Promise<void> {
+  private async run(token: string, write: () => Promise<void>): Promise<void> {
     const call = ++this.calls;
     this.lastCallAt = Date.now();
     const fault = this.plan.get(call);
+    this.journal.push(`insert ${call} ${token}${fault ? ` (${fault})` : ''}`);
     if (fault === 'before') throw new DependencyError('clickhouse', `injected: insert ${call} failed`);
     if (fault === 'fatal') throw new ClickHouseRejectedError(`injected: insert ${call} refused`, 53, undefined);
     await write();
+    this.landed.push(token);
     if (fault === 'after') throw new DependencyError('clickhouse', `injected: insert ${call} landed, its answer was lost`);
     if (fault === 'fatal-after') throw new ClickHouseRejectedError(`injected: insert ${call} landed, then refused`, 53, undefined);
   }
@@ -126,25 +132,38 @@ async function produce(t: TestTopics, orders: number): Promise<Produced> {
  * what @confluentinc/kafka-javascript's commitOffsets does when the commit it queued (it only
  * queues: commitAsync) is dropped with the generation or overtaken by a late one. Returns the undo.
  */
-function loseCommits(lose: (call: number) => boolean): () => void {
+function loseCommits(lose: (call: number) => boolean, journal: string[]): () => void {
   const prototype = Object.getPrototypeOf(createKafka(entry.kafka).consumer({ kafkaJS: { groupId: 'prototype-only' } })) as { commitOffsets: (...args: unknown[]) => Promise<void> };
   const commit = prototype.commitOffsets;
   let calls = 0;
   prototype.commitOffsets = function (this: unknown, ...args: unknown[]) {
-    return lose(++calls) ? Promise.resolve() : commit.apply(this, args);
+    const lost = lose(++calls);
+    journal.push(`commit ${JSON.stringify(args[0])}${lost ? ' (lost)' : ''}`);
+    return lost ? Promise.resolve() : commit.apply(this, args);
   };
   return () => void (prototype.commitOffsets = commit);
 }
 
 /** Runs sinks over the topics until everything committed is loaded; a sink that stops is replaced (as the supervisor does). */
-async function loadWithFaults(t: TestTopics, writer: FaultyWriter, ledger: RangeLedger, options: Partial<SinkOptions>, expectedRows: number, count: () => Promise<number>) {
+async function loadWithFaults(
+  t: TestTopics,
+  writer: FaultyWriter,
+  ledger: RangeLedger,
+  options: Partial<SinkOptions>,
+  expectedRows: number,
+  count: () => Promise<number>,
+  journal: string[] = [],
+) {
   let sink: ClickHouseSink | undefined;
   let restarts = 0;
   const groupId = `t${uniqueId()}-sink`;
   const start = async () => {
-    const current = new ClickHouseSink(createKafka(entry.kafka), t.registry, writer, ledger, t.topics, {
+    const instance = restarts;
+    journal.push(`sink ${instance} starts`);
+    const current = new ClickHouseSink(createKafka(entry.kafka), t.registry, writer, journaled(ledger, journal), t.topics, {
       ...options,
       groupId,
+      logger: journaledLogger(createLogger(`sink-${instance}`), journal, instance),
       onFatal: () => {
         restarts++;
         void current.close().then(start);
@@ -167,6 +186,38 @@ async function loadWithFaults(t: TestTopics, writer: FaultyWriter, ledger: Range
     await sink?.close();
   }
   return { restarts };
+}
+
+/** The ledger, with what was recorded and read written to the journal. */
+function journaled(ledger: RangeLedger, journal: string[]): RangeLedger {
+  return {
+    recordRange: async (topic, partition, first, last) => {
+      journal.push(`record ${topic}-${partition}-${first}-${last}`);
+      await ledger.recordRange(topic, partition, first, last);
+    },
+    lastRange: async (topic, partition) => {
+      const range = await ledger.lastRange(topic, partition);
+      journal.push(`last range of ${topic}-${partition}: ${range ? `${range.first}-${range.last}` : 'none'}`);
+      return range;
+    },
+  };
+}
+
+function journaledLogger(logger: Logger, journal: string[], instance: number): Logger {
+  const entry = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) => {
+    journal.push(`sink ${instance} ${level}: ${message} ${JSON.stringify(fields, (_, v: unknown) => (v instanceof Error ? v.message : typeof v === 'bigint' ? String(v) : v))}`);
+    logger[level](message, fields);
+  };
+  return { debug: entry('debug'), info: entry('info'), warn: entry('warn'), error: entry('error'), child: () => journaledLogger(logger, journal, instance) };
+}
+
+/** Pairs of landed inserts whose offset ranges overlap under different tokens: rows loaded twice. */
+function overlaps(tokens: string[]): string[] {
+  const ranges = [...new Set(tokens)].map((token) => {
+    const [, at, first, last] = /^(.*)-(\d+)-(\d+)$/.exec(token)!;
+    return { token, at: at!, first: BigInt(first!), last: BigInt(last!) };
+  });
+  return ranges.flatMap((a, i) => ranges.slice(i + 1).filter((b) => a.at === b.at && a.first <= b.last && b.first <= a.last).map((b) => `${a.token} and ${b.token}`));
 }
 
 /**
@@ -265,16 +316,36 @@ describe('sink recovery after failed inserts', () => {
     it(`loads every record once: ${scenario.name}`, async () => {
       const database = await prepareDatabase();
       const real = new ClickHouseAnalyticsWriter(clickhouse, database);
-      const writer = new FaultyWriter(real, new Map(scenario.plan));
+      const journal: string[] = [];
+      const writer = new FaultyWriter(real, new Map(scenario.plan), journal);
       const expected = expectedOf(produced);
-      const restoreCommits = scenario.loseCommits ? loseCommits(scenario.loseCommits) : () => undefined;
-      const { restarts } = await loadWithFaults(t, writer, real, scenario.options, expected.changes.length + expected.states.length, rowCount(database)).finally(restoreCommits);
+      const restoreCommits = scenario.loseCommits ? loseCommits(scenario.loseCommits, journal) : () => undefined;
+      const { restarts } = await loadWithFaults(t, writer, real, scenario.options, expected.changes.length + expected.states.length, rowCount(database), journal).finally(
+        restoreCommits,
+      );
       expect(writer.calls).toBeGreaterThan(Math.max(...scenario.plan.map(([call]) => call)));
-      expect(await loaded(database)).toEqual(expected);
+      const twice = overlaps(writer.landed);
+      // On a failure, what the sinks did (the journal, topics shortened) says how a range came to load twice.
+      const told = () => `ranges loaded twice: ${twice.join('; ') || 'none'}\n${journal.join('\n').replaceAll(t.prefix, '')}`;
+      expect(await loaded(database), told()).toEqual(expected);
+      expect(twice, told()).toEqual([]);
       // Every refusal stopped the sink once; its successor went on from where loading stood.
       expect(restarts).toBe(scenario.plan.filter(([, fault]) => fault.startsWith('fatal')).length);
     }, 180_000);
   }
+
+  it('the ledger gives the range with the highest first offset, compared as a number, whatever order the writes landed in', async () => {
+    const database = await prepareDatabase();
+    const ledger = new ClickHouseAnalyticsWriter(clickhouse, database);
+    const topic = t.topics.orderChanges;
+    // Offsets of one digit, two and three (a text comparison puts '99' after '100' and '7' after '18'),
+    // and late writes of older ranges.
+    for (const [first, last] of [[7n, 16n], [0n, 6n], [18n, 19n], [100n, 104n], [99n, 99n]] as const) await ledger.recordRange(topic, 1, first, last);
+    await ledger.recordRange(topic, 0, 5n, 9n);
+    expect(await ledger.lastRange(topic, 1)).toEqual({ first: 100n, last: 104n });
+    expect(await ledger.lastRange(topic, 0)).toEqual({ first: 5n, last: 9n });
+    expect(await ledger.lastRange(topic, 2)).toBeUndefined();
+  });
 
   it('negative control: a sink that loads a range again under another token is caught by the same check', async () => {
     const database = await prepareDatabase();
