@@ -26,10 +26,19 @@ function clientLogger(logger: Logger): KafkaJS.Logger {
   return self;
 }
 
+/** Where a client's own log lines go. */
+export interface KafkaClientLog {
+  /** Default: shopstream's logger `kafka` (debug level). */
+  logger?: Logger;
+  /** Pass librdkafka's debug lines as well (those of the contexts a client's `debug` setting names). Default false. */
+  verbose?: boolean;
+}
+
 /** A KafkaJS-style client on librdkafka (@confluentinc/kafka-javascript). */
-export function createKafka(options: Partial<KafkaOptions> = {}): Kafka {
+export function createKafka(options: Partial<KafkaOptions> = {}, log: KafkaClientLog = {}): Kafka {
   const { brokers, clientId } = { ...DEFAULT_KAFKA_OPTIONS, ...options };
-  return new KafkaJS.Kafka({ kafkaJS: { brokers, clientId, logLevel: KafkaJS.logLevel.WARN, logger: clientLogger(createLogger('kafka')) } });
+  const logLevel = log.verbose ? KafkaJS.logLevel.DEBUG : KafkaJS.logLevel.WARN;
+  return new KafkaJS.Kafka({ kafkaJS: { brokers, clientId, logLevel, logger: clientLogger(log.logger ?? createLogger('kafka')) } });
 }
 
 /** Lists topics through a short-lived admin client: a health probe that proves the broker serves metadata. */

@@ -1,14 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../core/retry.js';
+import { createKafka } from '../../kafka/client.js';
 import { mysqlOrderStore } from '../../mysql/order-store.js';
 import { runningPid } from '../../stack/process.js';
 import { kafkaDown, kafkaUp } from '../../stack/kafka.js';
 import { resolveStackOptions, type StackOptions } from '../../stack/options.js';
 import { startApi, type ApiHarness } from '../support/api.js';
 import { freePort } from '../support/process.js';
+import { ringLog } from '../support/ring-log.js';
 import { firstCopies, readTopic, testRelay, testTopics, unpublishedCount, versionsByKey, type TestTopics } from '../support/relay.js';
 import { runWorkload } from '../support/workload.js';
 
@@ -47,7 +49,11 @@ describe('relay through a stalled broker', () => {
 
   it('publishes every aggregate in version order', async () => {
     const pid = runningPid({ pidFile: join(stack.dir, 'run', 'kafka.pid'), logFile: '', marker: stack.dir })!;
-    const { relay, close } = testRelay(api.pool, t, { errorBackoffMs: 250, concurrency: 4 }, kafka);
+    // The producer's idempotence, topic and broker debug lines, kept in memory and printed only
+    // if the outbox does not drain (a full-suite run once saw every send time out for the two
+    // minutes after the last pause).
+    const clientLog = ringLog(4_000);
+    const { relay, close } = testRelay(api.pool, t, { errorBackoffMs: 250, concurrency: 4 }, kafka, { debug: 'eos,topic,broker,protocol', log: clientLog.logger });
     const batches: string[] = [];
     const publish = relay['publisher'].publish.bind(relay['publisher']);
     relay['publisher'].publish = async (rows: Parameters<typeof publish>[0]) => {
@@ -73,7 +79,10 @@ describe('relay through a stalled broker', () => {
       let stopped = false;
       void pauses.then(() => (stopped = true));
       while (!stopped) await runWorkload(deps, { operations: 300, seed: 7 + round++, days: 2, concurrency: 12 });
-      await waitFor(async () => ((await unpublishedCount(api.pool)) === 0 ? true : undefined), { timeoutMs: 120_000, intervalMs: 250, describe: 'the outbox drained' });
+      await waitFor(async () => ((await unpublishedCount(api.pool)) === 0 ? true : undefined), { timeoutMs: 120_000, intervalMs: 250, describe: 'the outbox drained' }).catch(async (error) => {
+        console.log(await stallReport(batches, clientLog.lines()));
+        throw error;
+      });
       const [expected] = (await api.pool.query("SELECT COUNT(*) AS n FROM outbox WHERE aggregate_type = 'order'")) as unknown as [[{ n: number }]];
       const records = await readTopic(t.topics.orders, t.registry, (r) => new Set(r.map((x) => x.eventId)).size >= Number(expected[0]!.n), { kafka, timeoutMs: 60_000 });
       // A batch whose publish timed out after it reached the broker is sent again (its repeats
@@ -90,4 +99,31 @@ describe('relay through a stalled broker', () => {
       await close();
     }
   }, 300_000);
+
+  /** What the producer, the broker and the relay's last batches were doing when the outbox did not drain. */
+  async function stallReport(batches: string[], clientLines: string[]): Promise<string> {
+    const quiet = /"fac":"(SEND|RECV|MSGSET|PRODUCE|WAKEUP|TOPPAR)"/;
+    // A partition's queue state repeats every scan: its distinct lines, the latest of each.
+    const queues = new Map(clientLines.filter((line) => line.includes('"fac":"TOPPAR"')).map((line) => [line.replace(/^\S+ /, '').replace(/"timestamp":\d+/, ''), line]));
+    const admin = createKafka(kafka).admin();
+    let leaders: string;
+    try {
+      await admin.connect();
+      const metadata = await admin.fetchTopicMetadata({ topics: Object.values(t.topics), timeout: 5_000 });
+      leaders = metadata.map((topic) => `${topic.name}: ${topic.partitions.map((p) => `${p.partitionId}→${p.leader}`).join(' ')}`).join('\n');
+    } catch (error) {
+      leaders = `metadata: ${(error as Error).message}`;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    const brokerLog = readFileSync(join(stack.dir, 'logs', 'kafka.log'), 'utf8').split('\n').filter((line) => !line.startsWith('\t') && /WARN|ERROR|fenc|session/i.test(line));
+    return [
+      `unpublished: ${await unpublishedCount(api.pool)}`,
+      `partition leaders:\n${leaders}`,
+      `broker log (warnings, errors, fencing; last 60):\n${brokerLog.slice(-60).join('\n')}`,
+      `last batches:\n${batches.slice(-12).map((b) => b.slice(0, 200)).join('\n')}`,
+      `producer queues (latest 30 distinct):\n${[...queues.values()].slice(-30).join('\n')}`,
+      `producer (last 300 lines but sends, receives and queues):\n${clientLines.filter((line) => !quiet.test(line)).slice(-300).join('\n')}`,
+    ].join('\n\n');
+  }
 });

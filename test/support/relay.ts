@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'mysql2/promise';
+import type { Logger } from '../../core/log.js';
 import { createKafka, type KafkaOptions } from '../../kafka/client.js';
 import { KafkaOutboxPublisher } from '../../kafka/outbox-publisher.js';
 import { baseTopicName, ensureTopics, TOPIC_KEYS, topicNames, topicSpecs, type TopicNames } from '../../kafka/topics.js';
@@ -63,8 +64,10 @@ export async function testTopics(kafka: KafkaOptions = entry.kafka, partitions =
  * its rows again): Kafka holds an event at most that many times. `uncommitted`: the events of
  * claims whose transaction did not commit after sending, which another relay may send as well.
  */
-export function testRelay(pool: Pool, t: TestTopics, options: Partial<RelayOptions> = {}, kafka: KafkaOptions = entry.kafka) {
-  const publisher = new KafkaOutboxPublisher(createKafka(kafka), t.registry, { topics: t.topics, lingerMs: 2, producerConfig: {}, sendTimeoutMs: 5_000 });
+export function testRelay(pool: Pool, t: TestTopics, options: Partial<RelayOptions> = {}, kafka: KafkaOptions = entry.kafka, producer: { debug?: string; log?: Logger } = {}) {
+  const client = createKafka(kafka, { logger: producer.log, verbose: producer.debug !== undefined });
+  const producerConfig: Record<string, string> = producer.debug === undefined ? {} : { debug: producer.debug };
+  const publisher = new KafkaOutboxPublisher(client, t.registry, { topics: t.topics, lingerMs: 2, producerConfig, sendTimeoutMs: 5_000 });
   const published = new Set<string>();
   const sends = new Map<string, number>();
   const recording = {

@@ -1,0 +1,15 @@
+import type { Logger } from '../../core/log.js';
+
+/**
+ * A Logger that keeps its last `capacity` lines in memory and prints nothing: a test hands it to
+ * a client and prints `lines()` only when it fails.
+ */
+export function ringLog(capacity: number): { logger: Logger; lines: (keep?: (line: string) => boolean) => string[] } {
+  const ring: string[] = [];
+  const write = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    ring.push(`${new Date().toISOString()} ${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+    if (ring.length > capacity) ring.splice(0, ring.length - capacity);
+  };
+  const logger: Logger = { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), child: () => logger };
+  return { logger, lines: (keep = () => true) => ring.filter(keep) };
+}
