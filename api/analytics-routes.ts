@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { microsToIso } from '../core/time.js';
-import type { AnalyticsStore } from './ports.js';
+import type { AnalyticsStore } from '../analytics/read-model.js';
 import { defineRoute, type RouteSpec } from './route.js';
 import { dailySalesQuery, hourlySalesQuery, money, statsQuery, topProductsQuery, userIdParams } from './schemas.js';
 import { problemView } from './views.js';

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { AnalyticsHealth, AnalyticsStore, DailySales, DateRange, HourlySales, PaymentMethodSales, ProductSales, SalesStats, StatusSales, UserSales } from '../api/ports.js';
+import type { AnalyticsHealth, AnalyticsStore, DailySales, DateRange, HourlySales, PaymentMethodSales, ProductSales, SalesStats, StatusSales, UserSales } from '../analytics/read-model.js';
 import { averageMoney, normalizeMoney } from '../orders/money.js';
 import { microsToIso, sqlTimeToMicros } from '../core/time.js';
 import { assertIdentifier } from './client.js';

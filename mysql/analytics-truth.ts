@@ -1,6 +1,6 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import sql, { type Sql } from 'sql-template-tag';
-import type { AnalyticsReader, DailySales, DateRange, HourlySales, PaymentMethodSales, ProductSales, SalesStats, StatusSales, UserSales } from '../api/ports.js';
+import type { AnalyticsReader, DailySales, DateRange, HourlySales, PaymentMethodSales, ProductSales, SalesStats, StatusSales, UserSales } from '../analytics/read-model.js';
 import { microsToIso, sqlTimeToMicros } from '../core/time.js';
 import { averageMoney, normalizeMoney } from '../orders/money.js';
 

@@ -1,4 +1,4 @@
-import type { AnalyticsReader } from '../api/ports.js';
+import type { AnalyticsReader } from '../analytics/read-model.js';
 
 export interface Drift {
   aggregate: string;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AnalyticsReader } from '../api/ports.js';
+import type { AnalyticsReader } from '../analytics/read-model.js';
 import { ConflictError, ShopstreamError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { sleep } from '../core/retry.js';
