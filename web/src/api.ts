@@ -1,38 +1,6 @@
 /** The API the dashboard reads (SPEC §7 shapes; money a decimal string, dates UTC). Same origin only. */
+import type { DailySales, HourlySales, PaymentMethodSales, ProductSales, SalesStats, StatusSales } from '../../analytics/read-model.js';
 
-export interface Stats {
-  orders: number;
-  revenue: string;
-  avgOrderValue: string;
-  customers: number;
-}
-export interface DailySales {
-  date: string;
-  orders: number;
-  revenue: string;
-  avgOrderValue: string;
-}
-export interface HourlySales {
-  hour: number;
-  orders: number;
-  revenue: string;
-}
-export interface StatusSales {
-  status: string;
-  orders: number;
-  revenue: string;
-}
-export interface MethodSales {
-  method: string;
-  orders: number;
-  revenue: string;
-}
-export interface ProductSales {
-  productId: string;
-  name: string;
-  units: number;
-  revenue: string;
-}
 export interface Order {
   id: string;
   userId: string;
@@ -81,11 +49,11 @@ async function get<T>(path: string, query: Record<string, string | number> = {})
 type Range = { from: string; to: string };
 
 export const api = {
-  stats: (range: Range) => get<Stats>('/api/analytics/stats', range),
+  stats: (range: Range) => get<SalesStats>('/api/analytics/stats', range),
   dailySales: (range: Range) => get<DailySales[]>('/api/analytics/daily-sales', range),
   hourlySales: (date: string) => get<HourlySales[]>('/api/analytics/hourly-sales', { date }),
   orderStatus: () => get<StatusSales[]>('/api/analytics/order-status'),
-  paymentMethods: () => get<MethodSales[]>('/api/analytics/payment-methods'),
+  paymentMethods: () => get<PaymentMethodSales[]>('/api/analytics/payment-methods'),
   topProducts: (range: Range, limit: number) => get<ProductSales[]>('/api/analytics/top-products', { ...range, limit }),
   recentOrders: (limit: number) => get<{ items: Order[] }>('/api/orders', { limit }),
   products: () => get<{ items: Product[] }>('/api/products', { limit: 100 }),

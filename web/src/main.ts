@@ -1,4 +1,5 @@
-import { api, orderUrl, type DailySales, type HourlySales, type Order, type Stats } from './api.js';
+import type { DailySales, HourlySales, SalesStats } from '../../analytics/read-model.js';
+import { api, orderUrl, type Order } from './api.js';
 import { COLORS, SalesChart, ShareChart, type Point } from './charts.js';
 import { byId, fillTable, setText } from './dom.js';
 import { countChange, daysOf, formatCount, formatMoney, formatUtcTime, label, moneyChange, rangesEndingToday, utcToday, type Change, type Ranges } from './format.js';
@@ -34,7 +35,7 @@ const charts = {
 const rangeName = (days: number) => (days === 1 ? 'today' : `last ${days} days`);
 const previousName = (days: number) => (days === 1 ? 'yesterday' : `the ${days} days before`);
 
-function showKpi(name: keyof Stats, value: string, change: Change, days: number): void {
+function showKpi(name: keyof SalesStats, value: string, change: Change, days: number): void {
   const card = document.querySelector<HTMLElement>(`[data-kpi="${name}"]`)!;
   setText(card.querySelector('.kpi-value')!, value);
   const changeText = change.direction === 'none' ? `no orders ${rangeName(days)} nor ${previousName(days)}` : `${change.text} vs ${previousName(days)}`;
@@ -43,7 +44,7 @@ function showKpi(name: keyof Stats, value: string, change: Change, days: number)
   element.className = `kpi-change change-${change.direction}`;
 }
 
-function renderKpis(current: Stats, previous: Stats, ranges: Ranges): void {
+function renderKpis(current: SalesStats, previous: SalesStats, ranges: Ranges): void {
   const days = state.days;
   setText(byId('range-label'), `(${rangeName(days)}: ${ranges.current.from} to ${ranges.current.to})`);
   showKpi('orders', formatCount(current.orders), countChange(current.orders, previous.orders), days);
